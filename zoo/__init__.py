@@ -1,0 +1,1 @@
+"""The inrzoo model zoo: models trained on INR weight datasets (inr2vec, NetSpace, draping)."""

@@ -1,3 +1,17 @@
 """inrzoo: shape collections as datasets of implicit neural representations."""
 
 __version__ = "0.1.0"
+
+# Heavy entry points are imported on first use so `import inrzoo` stays cheap.
+_LAZY = {
+    "open_weights": "inrzoo.store.reader",
+    "create_weights": "inrzoo.store.writer",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'inrzoo' has no attribute {name!r}")

@@ -1,0 +1,169 @@
+"""Per-shape records: what the writer accepts per row, what the reader hands back per row, and
+the conversion between those and the columnar arrays under records/.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from inrzoo.store.layout import COLUMNS, METRIC_COLUMNS, STATUS_NAMES, status_code, transform_dict, transform_row
+
+
+@dataclass
+class RowResult:
+    """The outcome of fitting one row, handed to `WeightWriter.write`.
+
+    params: one INR (no leading axis) in canonical names; None for failed/rejected rows.
+    arch: the ArchSpec the INR was fitted with (after escalation), or a group index; None
+      means the dataset's only architecture.
+    transform: the normalization (Similarity, {"center", "scale"} or 4 numbers).
+    metrics: surface_error, chamfer, fscore, final_loss, seconds, steps land in their columns;
+      any other metric is kept under meta["metrics"].
+    """
+
+    row: int
+    status: str = "ok"
+    params: Mapping[str, Any] | None = None
+    arch: Any = None
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    error: str | None = None
+    transform: Any = None
+    sha256: str | None = None
+    meta: Mapping[str, Any] | None = None
+
+
+@dataclass
+class Record:
+    """One row as the reader returns it; params are torch tensors in canonical order."""
+
+    row: int
+    id: str
+    source_uri: str
+    sha256: str
+    label: int | None
+    label_name: str | None
+    split: str | None
+    status: str
+    error: str | None
+    transform: dict | None
+    metrics: dict[str, float]
+    meta: dict
+    arch: Any = None
+    params: dict | None = None
+
+
+def listing_columns(listing: Sequence[Any], label_names: list[str]) -> dict[str, np.ndarray]:
+    """Record columns for fresh (pending) rows from ShapeRef-like items or mappings."""
+    n = len(listing)
+    cols = empty_columns(n)
+    index = {name: i for i, name in enumerate(label_names)}
+    for i, item in enumerate(listing):
+        get = item.get if isinstance(item, Mapping) else (lambda k, d=None, o=item: getattr(o, k, d))
+        cols["id"][i] = str(get("id"))
+        cols["source_uri"][i] = str(get("uri", "") or "")
+        cols["sha256"][i] = str(get("sha256", "") or "")
+        label = get("label")
+        cols["label"][i] = -1 if label is None else index[str(label)]
+        cols["split"][i] = str(get("split") or "")
+        meta = dict(get("meta") or {})
+        if get("kind"):
+            meta["kind"] = get("kind")
+        cols["meta"][i] = json.dumps(meta, sort_keys=True) if meta else ""
+    return cols
+
+
+def label_names_of(listing: Sequence[Any]) -> list[str]:
+    labels = set()
+    for item in listing:
+        label = item.get("label") if isinstance(item, Mapping) else getattr(item, "label", None)
+        if label is not None:
+            labels.add(str(label))
+    return sorted(labels)
+
+
+def empty_columns(n: int) -> dict[str, np.ndarray]:
+    cols = {}
+    for name, col in COLUMNS.items():
+        arr = np.empty((n, *col.trailing), dtype=col.numpy_dtype)
+        arr[...] = col.fill
+        cols[name] = arr
+    return cols
+
+
+def apply_result(cols: dict[str, np.ndarray], i: int, result: RowResult, group: int) -> None:
+    """Overwrite local row i of a block of columns with one RowResult."""
+    code = status_code(result.status)
+    if code == 0:
+        raise ValueError(f"row {result.row}: a written result cannot be 'pending'")
+    cols["status"][i] = code
+    cols["error"][i] = result.error or ""
+    cols["arch"][i] = group
+    cols["arch_row"][i] = result.row if group >= 0 else -1
+    cols["transform"][i] = transform_row(result.transform)
+    if result.sha256:
+        cols["sha256"][i] = result.sha256
+    extra = {}
+    for name in METRIC_COLUMNS:
+        cols[name][i] = np.nan
+    cols["steps"][i] = -1
+    for name, value in (result.metrics or {}).items():
+        if name in METRIC_COLUMNS:
+            cols[name][i] = float(value)
+        elif name == "steps":
+            cols["steps"][i] = int(value)
+        else:
+            extra[name] = float(value)
+    meta = json.loads(cols["meta"][i]) if cols["meta"][i] else {}
+    meta.pop("metrics", None)
+    meta.update(result.meta or {})
+    if extra:
+        meta["metrics"] = extra
+    cols["meta"][i] = json.dumps(meta, sort_keys=True) if meta else ""
+
+
+def record_at(cols: Mapping[str, np.ndarray], i: int, row: int, label_names: Sequence[str]) -> Record:
+    label = int(cols["label"][i])
+    meta = json.loads(cols["meta"][i]) if cols["meta"][i] else {}
+    metrics = {name: float(cols[name][i]) for name in METRIC_COLUMNS if not np.isnan(cols[name][i])}
+    if int(cols["steps"][i]) >= 0:
+        metrics["steps"] = int(cols["steps"][i])
+    metrics.update(meta.get("metrics", {}))
+    return Record(
+        row=row,
+        id=str(cols["id"][i]),
+        source_uri=str(cols["source_uri"][i]),
+        sha256=str(cols["sha256"][i]),
+        label=None if label < 0 else label,
+        label_name=None if label < 0 else label_names[label],
+        split=str(cols["split"][i]) or None,
+        status=STATUS_NAMES[int(cols["status"][i])],
+        error=str(cols["error"][i]) or None,
+        transform=transform_dict(cols["transform"][i]),
+        metrics=metrics,
+        meta={k: v for k, v in meta.items() if k != "metrics"},
+    )
+
+
+def results_from_fit(rows: Sequence[int], fit_result: Any, transforms: Sequence[Any] | None = None,
+                     sha256: Sequence[str | None] | None = None) -> list[RowResult]:
+    """RowResults from an `inrzoo.fit.FitResult` whose K shapes are the dataset rows `rows`."""
+    results = []
+    for k, row in enumerate(rows):
+        ok = fit_result.status[k] == "ok"
+        params = {name: value[k].detach().cpu().float().numpy() for name, value in fit_result.params.items()}
+        results.append(RowResult(
+            row=int(row),
+            status=fit_result.status[k],
+            params=params if ok else None,
+            arch=fit_result.arch[k] if ok else None,
+            metrics=dict(fit_result.metrics[k] or {}),
+            error=fit_result.errors[k],
+            transform=None if transforms is None else transforms[k],
+            sha256=None if sha256 is None else sha256[k],
+        ))
+    return results

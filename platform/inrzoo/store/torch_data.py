@@ -1,0 +1,85 @@
+"""Torch integration: batches of stacked INR parameters with labels, chunk-friendly.
+
+An item of `WeightBatches` is a whole batch, read with one concurrent request per parameter
+array, so a DataLoader (batch_size=None) moves batches, not single INRs. Batches are runs of
+consecutive rows, which touch the fewest chunks; shuffling permutes the batch order each
+epoch (and, with shuffle_rows, the rows themselves at the cost of scattered reads).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+
+class WeightBatches(Dataset):
+    """Picklable: workers reopen the dataset from its URI instead of sharing store handles."""
+
+    def __init__(self, dataset: Any, batch_size: int = 64, *, flat: bool = False, shuffle_rows: bool = False,
+                 seed: int = 0, drop_last: bool = False):
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        if len(dataset) == 0:
+            raise ValueError(f"{dataset.uri}: no rows match the filters; nothing to load")
+        group, group_rows = dataset.group_rows(range(len(dataset)))
+        order = np.random.default_rng(seed).permutation(len(dataset)) if shuffle_rows else np.arange(len(dataset))
+        self.uri = dataset.uri
+        self.storage_options = dataset.location.storage_options
+        self.torch_dtype = dataset.torch_dtype
+        self.group = group
+        self.rows = dataset.rows[order]
+        self.group_rows = group_rows[order]
+        self.labels = dataset.columns["label"][self.rows].astype(np.int64)
+        self.flat = flat
+        stop = len(self.rows) - (len(self.rows) % batch_size if drop_last else 0)
+        self.batches = [slice(s, min(s + batch_size, stop)) for s in range(0, stop, batch_size)]
+        self._dataset = dataset
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_dataset"] = None
+        return state
+
+    def _open(self):
+        if self._dataset is None:
+            from inrzoo.store.reader import open_weights
+
+            self._dataset = open_weights(self.uri, self.storage_options, status=None, torch_dtype=self.torch_dtype)
+        return self._dataset
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        part = self.batches[i]
+        group_rows = self.group_rows[part]
+        order = np.argsort(group_rows, kind="stable")  # read in storage order, hand back in batch order
+        params = self._open().read_params(group_rows[order], self.group)
+        inverse = torch.as_tensor(np.argsort(order))
+        params = {name: value[inverse] for name, value in params.items()}
+        batch = {
+            "params": params,
+            "label": torch.as_tensor(self.labels[part]),
+            "row": torch.as_tensor(self.rows[part]),
+        }
+        if self.flat:
+            batch["flat"] = torch.cat([v.reshape(v.shape[0], -1) for v in params.values()], dim=1)
+        return batch
+
+
+def weight_loader(dataset: Any, batch_size: int = 64, *, shuffle: bool = False, num_workers: int = 0,
+                  flat: bool = False, shuffle_rows: bool = False, seed: int = 0, drop_last: bool = False,
+                  **loader_options: Any) -> DataLoader:
+    """DataLoader over `dataset` (a filtered WeightDataset of one architecture).
+
+    Each batch: {"params": {name: [B, ...]}, "label": [B] (-1 = none), "row": [B]} and, with
+    flat=True, "flat": [B, P] (parameters concatenated in canonical order).
+    """
+    batches = WeightBatches(dataset, batch_size, flat=flat, shuffle_rows=shuffle_rows, seed=seed, drop_last=drop_last)
+    if num_workers > 0:
+        loader_options.setdefault("multiprocessing_context", "spawn")  # fork would share event loops
+        loader_options.setdefault("persistent_workers", True)
+    return DataLoader(batches, batch_size=None, shuffle=shuffle, num_workers=num_workers, **loader_options)

@@ -126,19 +126,41 @@ def create_record_arrays(root: zarr.Group, rows: int, chunk_rows: int, shard_row
         )
 
 
-def open_array(root: zarr.Group, path: str, rows: int, trailing: tuple[int, ...], uri: str) -> zarr.Array:
-    """Open one required array and check its shape; errors name the array and the dataset."""
-    try:
-        arr = zarr.open_array(store=root.store_path / path, zarr_format=3, mode="r" if root.read_only else "r+")
-    except (FileNotFoundError, KeyError, zarr.errors.NodeTypeValidationError, zarr.errors.ArrayNotFoundError) as exc:
-        raise StoreError(f"{uri}: required array {path!r} is missing ({type(exc).__name__})") from exc
-    if tuple(arr.shape) != (rows, *trailing):
-        raise StoreError(f"{uri}: array {path!r} has shape {tuple(arr.shape)}, expected {(rows, *trailing)}")
-    return arr
+_MISSING = (FileNotFoundError, KeyError, zarr.errors.NodeTypeValidationError, zarr.errors.ArrayNotFoundError)
+
+
+def open_arrays(root: zarr.Group, wanted: dict[str, tuple[int, ...]], rows: int, uri: str) -> dict[str, zarr.Array]:
+    """Open required arrays {path: trailing shape} concurrently (one round trip of latency on
+    object stores) and check their shapes; errors name the array and the dataset."""
+    from zarr.api.asynchronous import open_array
+    from zarr.core.sync import sync
+
+    mode = "r" if root.read_only else "r+"
+
+    async def one(path: str):
+        try:
+            return await open_array(store=root.store_path / path, zarr_format=3, mode=mode)
+        except _MISSING as exc:
+            return exc
+
+    async def everything():
+        import asyncio
+
+        return await asyncio.gather(*(one(path) for path in wanted))
+
+    arrays = {}
+    for (path, trailing), opened in zip(wanted.items(), sync(everything())):
+        if isinstance(opened, Exception):
+            raise StoreError(f"{uri}: required array {path!r} is missing ({type(opened).__name__})") from opened
+        if tuple(opened.shape) != (rows, *trailing):
+            raise StoreError(f"{uri}: array {path!r} has shape {tuple(opened.shape)}, expected {(rows, *trailing)}")
+        arrays[path] = zarr.Array(opened)
+    return arrays
 
 
 def open_record_arrays(root: zarr.Group, rows: int, uri: str) -> dict[str, zarr.Array]:
-    return {name: open_array(root, f"{RECORDS}/{name}", rows, col.trailing, uri) for name, col in COLUMNS.items()}
+    wanted = {f"{RECORDS}/{name}": col.trailing for name, col in COLUMNS.items()}
+    return {path.split("/", 1)[1]: arr for path, arr in open_arrays(root, wanted, rows, uri).items()}
 
 
 @dataclass
@@ -162,7 +184,8 @@ def open_arch_group(root: zarr.Group, index: int, rows: int, uri: str) -> ArchGr
     if not isinstance(attrs, dict):
         raise StoreError(f"{uri}: group {path!r} has no {ARCH_ATTR!r} attributes")
     shapes = {name: tuple(attrs["param_shapes"][name]) for name in attrs["param_order"]}
-    arrays = {name: open_array(root, f"{path}/{name}", rows, shape, uri) for name, shape in shapes.items()}
+    opened = open_arrays(root, {f"{path}/{name}": shape for name, shape in shapes.items()}, rows, uri)
+    arrays = {name: opened[f"{path}/{name}"] for name in shapes}
     constants = {}
     for name in attrs.get("constants", []):
         arr = zarr.open_array(store=root.store_path / f"{path}/{CONST}/{name}", zarr_format=3, mode="r")
@@ -200,6 +223,6 @@ def dataset_rows(root: zarr.Group, uri: str) -> int:
     """The number of rows: the length of records/status, which every other array must share."""
     try:
         arr = zarr.open_array(store=root.store_path / f"{RECORDS}/status", zarr_format=3, mode="r")
-    except (FileNotFoundError, KeyError, zarr.errors.NodeTypeValidationError, zarr.errors.ArrayNotFoundError) as exc:
+    except _MISSING as exc:
         raise StoreError(f"{uri}: required array '{RECORDS}/status' is missing ({type(exc).__name__})") from exc
     return int(arr.shape[0])

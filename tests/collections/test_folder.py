@@ -147,3 +147,9 @@ def test_demo_collection_is_small_real_and_labelled():
         mesh = trimesh.load(ref.uri, force="mesh")
         assert ref.kind == "mesh" and 50 <= len(mesh.faces) <= 5000 and mesh.is_watertight
     assert (DEMO_ROOT / "LICENSES.md").read_text().count("CC0") >= 1
+
+
+def test_the_demo_loads_with_the_geometry_loader():
+    geometry = pytest.importorskip("inrzoo.geometry")
+    for ref in demo().list():
+        assert geometry.load(ref.uri, kind=ref.kind).kind == ref.kind

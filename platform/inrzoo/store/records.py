@@ -116,8 +116,8 @@ def apply_result(cols: dict[str, np.ndarray], i: int, result: RowResult, group: 
             cols[name][i] = float(value)
         elif name == "steps":
             cols["steps"][i] = int(value)
-        else:
-            extra[name] = float(value)
+        else:  # other metrics (iou, lr, ...) keep their JSON value
+            extra[name] = float(value) if isinstance(value, (int, float, np.number)) else value
     meta = json.loads(cols["meta"][i]) if cols["meta"][i] else {}
     meta.pop("metrics", None)
     meta.update(result.meta or {})
@@ -151,17 +151,17 @@ def record_at(cols: Mapping[str, np.ndarray], i: int, row: int, label_names: Seq
 
 def results_from_fit(rows: Sequence[int], fit_result: Any, transforms: Sequence[Any] | None = None,
                      sha256: Sequence[str | None] | None = None) -> list[RowResult]:
-    """RowResults from an `inrzoo.fit.FitResult` whose K shapes are the dataset rows `rows`."""
+    """RowResults from an `inrzoo.fit.FitResult` whose K shapes are the dataset rows `rows`
+    (each shape keeps its own architecture after escalation)."""
     results = []
     for k, row in enumerate(rows):
         ok = fit_result.status[k] == "ok"
-        params = {name: value[k].detach().cpu().float().numpy() for name, value in fit_result.params.items()}
         results.append(RowResult(
             row=int(row),
             status=fit_result.status[k],
-            params=params if ok else None,
+            params=dict(fit_result.shape_params[k]) if ok else None,
             arch=fit_result.arch[k] if ok else None,
-            metrics=dict(fit_result.metrics[k] or {}),
+            metrics={name: value for name, value in (fit_result.metrics[k] or {}).items() if value is not None},
             error=fit_result.errors[k],
             transform=None if transforms is None else transforms[k],
             sha256=None if sha256 is None else sha256[k],

@@ -1,0 +1,98 @@
+"""The encoder input matrix and the encoder/decoder shapes, at tiny and at paper sizes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from inrzoo.inr import ArchSpec, build, stack_params
+from inrzoo.zoo.inr2vec import Inr2vec, Inr2vecConfig
+from inrzoo.zoo.inr2vec.config import EncoderConfig
+from inrzoo.zoo.inr2vec.decoder import ImplicitDecoder, PositionalEncoding
+from inrzoo.zoo.inr2vec.encoder import Encoder, inr_matrix, linear_layers, matrix_rows
+
+
+def test_hidden_matrix_stacks_out_in_weights_then_bias_rows():
+    arch = build(ArchSpec.default("siren", hidden=[4] * 3))
+    params = stack_params([arch.init_params(0), arch.init_params(1)])
+    m = inr_matrix(params, arch.param_shapes())
+    assert m.shape == (2, 2 * (4 + 1), 4)
+    torch.testing.assert_close(m[1, 0:4], params["layers.1.weight"][1])  # row o = incoming weights of neuron o
+    torch.testing.assert_close(m[1, 4], params["layers.1.bias"][1])
+    torch.testing.assert_close(m[1, 5:9], params["layers.2.weight"][1])
+    torch.testing.assert_close(m[1, 9], params["layers.2.bias"][1])
+
+
+def test_in_out_storage_gives_the_same_matrix():
+    arch = build(ArchSpec.default("relu_mlp", hidden=[5] * 3))
+    params = stack_params([arch.init_params(3)])
+    transposed_shapes = {n: (s[::-1] if len(s) == 2 else s) for n, s in arch.param_shapes().items()}
+    transposed = {n: (p.transpose(1, 2) if p.dim() == 3 else p) for n, p in params.items()}
+    assert linear_layers(transposed_shapes)[0].out_in is False
+    torch.testing.assert_close(inr_matrix(transposed, transposed_shapes), inr_matrix(params, arch.param_shapes()))
+
+
+def test_all_layers_variant_adds_first_layer_transposed_and_padded_last_layer():
+    arch = build(ArchSpec.default("siren", hidden=[6] * 3))
+    params = stack_params([arch.init_params(0)])
+    m = inr_matrix(params, arch.param_shapes(), layers="all")
+    assert m.shape[1] == matrix_rows(arch.param_shapes(), "all")[0] == 3 + 1 + 2 * 7 + 1 + 1
+    torch.testing.assert_close(m[0, 0:3], params["layers.0.weight"][0].T)
+    torch.testing.assert_close(m[0, 3], params["layers.0.bias"][0])
+    torch.testing.assert_close(m[0, -2], params["output.weight"][0, 0])
+    assert m[0, -1, 0] == params["output.bias"][0, 0] and torch.all(m[0, -1, 1:] == 0)
+
+
+def test_unusable_architectures_are_refused_with_the_reason():
+    with pytest.raises(ValueError, match="equal hidden widths"):
+        inr_matrix({}, build(ArchSpec.default("relu_mlp", hidden=[8, 16, 8])).param_shapes())
+    with pytest.raises(ValueError, match="does not take"):
+        linear_layers(build(ArchSpec.default("lightsal", hidden=[8, 8, 8], skip=[2])).param_shapes())
+    with pytest.raises(ValueError, match="dense layers only"):
+        linear_layers({"conv.weight": (4, 4, 3)})
+
+
+def test_encoder_is_invariant_to_row_order():
+    torch.manual_seed(0)
+    enc = Encoder(8, EncoderConfig(hidden_dims=[16, 16], embedding_dim=12)).eval()
+    x = torch.randn(3, 20, 8)
+    perm = torch.randperm(20)
+    torch.testing.assert_close(enc(x), enc(x[:, perm]))
+    assert enc(x).shape == (3, 12)
+
+
+def test_positional_encoding_is_63_values_in_nerf_order():
+    pe = PositionalEncoding()
+    x = torch.tensor([[[0.1, -0.2, 0.3]]])
+    y = pe(x)
+    assert pe.out_dim == 63 and y.shape == (1, 1, 63)
+    torch.testing.assert_close(y[..., :3], x)
+    torch.testing.assert_close(y[..., 3:6], torch.sin(x))
+    torch.testing.assert_close(y[..., 6:9], torch.cos(x))
+    torch.testing.assert_close(y[..., -3:], torch.cos(x * 2.0**9))
+
+
+def test_decoder_skip_adds_a_projection_of_the_input():
+    torch.manual_seed(0)
+    dec = ImplicitDecoder(4)
+    code, q = torch.randn(2, 4), torch.rand(2, 5, 3)
+    joint = torch.cat([code.unsqueeze(1).expand(-1, 5, -1), dec.encoding(q)], -1)
+    hidden = dec.before_skip(dec.input_layer(joint)) + dec.skip(joint)
+    torch.testing.assert_close(dec(code, q), dec.output_layer(dec.after_skip(hidden)).squeeze(-1))
+    assert len(dec.before_skip) + len(dec.after_skip) == 4  # 4 hidden layers of 512 around the skip
+
+
+def test_paper_sizes_shapes():
+    arch = build("siren")  # 4 x 512 SIREN
+    with torch.device("meta"):
+        model = Inr2vec(arch.param_shapes(), Inr2vecConfig())
+        params = {n: torch.empty(2, *s) for n, s in arch.param_shapes().items()}
+        matrices = model.matrices(params)
+        embeddings = model.encoder(matrices)
+        out = model.decode(embeddings, torch.empty(2, 7, 3))
+    assert matrices.shape == (2, 3 * 513, 512)
+    assert embeddings.shape == (2, 1024) and out.shape == (2, 7)
+    convs = [m for m in model.encoder.stages if isinstance(m, torch.nn.Conv1d)]
+    assert [c.out_channels for c in convs] == [512, 512, 1024, 1024, 1024]
+    assert model.decoder.input_layer[0].in_features == 1024 + 63
+    assert model.decoder.input_layer[0].out_features == 512

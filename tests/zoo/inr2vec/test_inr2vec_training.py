@@ -1,0 +1,87 @@
+"""Teacher targets from the input INRs and the plain-torch training loop."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+from inrzoo.zoo.inr2vec import Inr2vec, embed, evaluate_epoch, make_optimizer, train_epoch
+from inrzoo.zoo.inr2vec.config import TeacherConfig
+from inrzoo.zoo.inr2vec.teacher import (
+    field_from_decoder_output,
+    field_from_labels,
+    labels_from_field,
+    sample_queries,
+    teacher_targets,
+)
+from inrzoo.zoo.inr2vec.train import batch_params
+
+
+def test_bce_labels_follow_inr2vec_normalization_and_invert():
+    sdf = TeacherConfig(field="sdf", clamp=0.1)
+    d = torch.tensor([-0.5, -0.1, 0.0, 0.05, 0.3])
+    torch.testing.assert_close(labels_from_field(d, sdf), torch.tensor([0.0, 0.0, 0.5, 0.75, 1.0]))
+    udf = TeacherConfig(field="udf", clamp=0.1)
+    torch.testing.assert_close(labels_from_field(torch.tensor([0.0, 0.05, 0.2]), udf), torch.tensor([1.0, 0.5, 0.0]))
+    inside = torch.tensor([-0.08, 0.0, 0.02])
+    torch.testing.assert_close(field_from_labels(labels_from_field(inside, sdf), sdf), inside)
+    logits = torch.logit(labels_from_field(inside, sdf))
+    torch.testing.assert_close(field_from_decoder_output(logits, sdf, "bce"), inside)
+
+
+def test_queries_concentrate_near_the_teacher_surface(sphere_inrs):
+    arch, params = sphere_inrs([0.5, 0.7])
+    config = TeacherConfig(num_queries=2000, near_fraction=0.8, stds=[0.01])
+    q = sample_queries(arch.forward, params, config, torch.Generator().manual_seed(0))
+    assert q.shape == (2, 2000, 3) and q.abs().max() <= 1
+    field = arch.forward(params, q).abs()
+    uniform = arch.forward(params, torch.rand(2, 2000, 3, generator=torch.Generator().manual_seed(1)) * 2 - 1).abs()
+    assert field[:, :1600].median() < 0.3 * uniform.median()
+
+
+def test_teacher_targets_are_the_inr_output_in_the_loss_range(sphere_inrs):
+    arch, params = sphere_inrs([0.5, 0.5])
+    gen = torch.Generator().manual_seed(0)
+    q, labels = teacher_targets(arch.forward, params, TeacherConfig(num_queries=300), "bce", gen)
+    assert labels.min() >= 0 and labels.max() <= 1
+    expected = ((arch.forward(params, q).clamp(-0.1, 0.1)) + 0.1) / 0.2
+    torch.testing.assert_close(labels, expected)
+    _, values = teacher_targets(arch.forward, params, TeacherConfig(num_queries=300), "mse", gen)
+    assert values.abs().max() <= 0.1
+    with pytest.raises(ValueError, match="loss"):
+        teacher_targets(arch.forward, params, TeacherConfig(num_queries=10), "l1", gen)
+
+
+def test_bce_logit_teachers_are_read_through_the_sigmoid(sphere_inrs):
+    arch, params = sphere_inrs([0.5])
+    config = TeacherConfig(num_queries=100, inr_output="bce_logit")
+    q, labels = teacher_targets(arch.forward, params, config, "bce", torch.Generator().manual_seed(0))
+    torch.testing.assert_close(labels, torch.sigmoid(arch.forward(params, q)), atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("loss, ratio", [("mse", 0.2), ("bce", 0.9)])  # BCE has the labels' entropy as floor
+def test_train_epoch_reduces_the_reconstruction_loss(sphere_inrs, tiny_config, loss, ratio):
+    torch.manual_seed(0)
+    arch, params = sphere_inrs([0.3, 0.45, 0.6, 0.75])
+    model = Inr2vec(arch.param_shapes(), dataclasses.replace(tiny_config(), loss=loss))
+    optimizer = make_optimizer(model, lr=3e-3, weight_decay=1e-2)
+    batches = [{**params, "label": torch.arange(4)}]  # extra keys are ignored
+    gen = torch.Generator().manual_seed(0)
+    before = evaluate_epoch(model, batches, arch.forward, generator=torch.Generator().manual_seed(1))["loss"]
+    for _ in range(40):
+        stats = train_epoch(model, batches, optimizer, arch.forward, generator=gen)
+    after = evaluate_epoch(model, batches, arch.forward, generator=torch.Generator().manual_seed(1))["loss"]
+    assert stats["steps"] == 1 and stats["inrs"] == 4
+    assert after < ratio * before, (before, after)
+
+
+def test_embed_and_batch_formats(siren_families, tiny_config):
+    arch, params, labels = siren_families(3)
+    model = Inr2vec(arch.param_shapes(), tiny_config())
+    e = embed(model, [(params, labels), {"params": params}])
+    assert e.shape == (12, 16)
+    torch.testing.assert_close(e[:6], e[6:])
+    with pytest.raises(KeyError, match="layers.0.weight"):
+        batch_params({"x": torch.zeros(1)}, arch.param_shapes())

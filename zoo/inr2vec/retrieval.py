@@ -1,0 +1,76 @@
+"""Shape retrieval by L2 distance between inr2vec embeddings: mAP@k and recall@k.
+
+Every query is ranked against the gallery by Euclidean distance (ties broken by gallery
+order); a retrieved item is relevant when it has the query's class. When queries and gallery
+are the same set (the default), each query is left out of its own ranking.
+
+AP@k of one query = (1 / min(k, R)) * sum_{i <= k} precision@i * rel_i, with R the number of
+relevant gallery items; queries without any relevant item are skipped. mAP@k is the mean over
+queries. recall@k (the hit rate the released inr2vec script prints) is the fraction of queries
+with at least one relevant item in the top k.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import Tensor
+
+
+def ranked_relevance(queries: Tensor, query_labels: Tensor, gallery: Tensor | None = None,
+                     gallery_labels: Tensor | None = None, max_k: int | None = None) -> tuple[Tensor, Tensor]:
+    """(relevance [Q, k] of the k nearest gallery items in order, relevant count R [Q])."""
+    self_retrieval = gallery is None
+    if self_retrieval:
+        gallery, gallery_labels = queries, query_labels
+    if gallery_labels is None:
+        raise ValueError("retrieval: gallery_labels are required with a gallery")
+    if queries.shape[0] != query_labels.shape[0] or gallery.shape[0] != gallery_labels.shape[0]:
+        raise ValueError("retrieval: each embedding needs exactly one label")
+    if queries.shape[1] != gallery.shape[1]:
+        raise ValueError(f"retrieval: query size {queries.shape[1]} differs from gallery size {gallery.shape[1]}")
+    queries, gallery = queries.double(), gallery.double()
+    distances = torch.cdist(queries, gallery)
+    relevant = query_labels.view(-1, 1) == gallery_labels.view(1, -1)
+    if self_retrieval:
+        eye = torch.eye(len(queries), dtype=torch.bool)
+        distances = distances.masked_fill(eye, float("inf"))
+        relevant = relevant & ~eye
+    available = gallery.shape[0] - (1 if self_retrieval else 0)
+    k = min(max_k or available, available)
+    if k < 1:
+        raise ValueError("retrieval: the gallery has no items to rank")
+    order = torch.sort(distances, dim=1, stable=True).indices[:, :k]
+    return torch.gather(relevant, 1, order), relevant.sum(dim=1)
+
+
+def map_at_k(embeddings: Tensor, labels: Tensor, ks: Sequence[int] = (1, 5, 10), gallery: Tensor | None = None,
+             gallery_labels: Tensor | None = None) -> dict[int, float]:
+    """mAP@k for each k in `ks` (see the module docstring for the exact definition)."""
+    rel, n_relevant = ranked_relevance(embeddings, labels, gallery, gallery_labels, max(ks))
+    rel = rel.double()
+    hits = rel.cumsum(dim=1)
+    precision = hits / torch.arange(1, rel.shape[1] + 1, dtype=torch.float64)
+    keep = n_relevant > 0
+    result = {}
+    for k in ks:
+        kk = min(k, rel.shape[1])
+        denom = torch.clamp(n_relevant.double(), max=kk)
+        ap = (precision[:, :kk] * rel[:, :kk]).sum(dim=1) / denom.clamp(min=1)
+        result[k] = float(ap[keep].mean()) if keep.any() else 0.0
+    return result
+
+
+def recall_at_k(embeddings: Tensor, labels: Tensor, ks: Sequence[int] = (1, 5, 10), gallery: Tensor | None = None,
+                gallery_labels: Tensor | None = None) -> dict[int, float]:
+    """Fraction of queries with at least one same-class item among their k nearest."""
+    rel, _ = ranked_relevance(embeddings, labels, gallery, gallery_labels, max(ks))
+    return {k: float(rel[:, : min(k, rel.shape[1])].any(dim=1).double().mean()) for k in ks}
+
+
+def retrieval_task(embeddings: Tensor, labels: Tensor, ks: Sequence[int] = (1, 5, 10)) -> dict[str, float]:
+    """{"map@1": ..., "recall@1": ...} for a labelled set of embeddings (each query left out)."""
+    maps = map_at_k(embeddings, labels, ks)
+    recalls = recall_at_k(embeddings, labels, ks)
+    return {**{f"map@{k}": v for k, v in maps.items()}, **{f"recall@{k}": v for k, v in recalls.items()}}

@@ -1,0 +1,70 @@
+"""A batched fit equals K independent fits, also when shapes stop, fail or change lr at
+different times, and does not depend on which shapes share the batch."""
+
+import numpy as np
+import torch
+from fit.fit_helpers import sphere_samples, tiny_config
+
+from inrzoo.fit import fit_batch
+from inrzoo.fit.config import EarlyStoppingConfig, PlateauConfig
+
+
+def _assert_same(a: dict, b: dict) -> None:
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=1e-5, atol=1e-6)
+
+
+def test_batched_fit_equals_each_shape_fitted_alone_with_masked_schedules():
+    # Early stopping and ReduceLROnPlateau with tight settings so shapes stop / decay at
+    # different epochs; different sample counts give different epoch lengths.
+    cfg = tiny_config(
+        max_epochs=12,
+        early_stopping=EarlyStoppingConfig(enabled=True, patience=2, min_delta=2e-3),
+        plateau=PlateauConfig(enabled=True, factor=0.5, patience=0, threshold=0.05),
+    )
+    shapes = [sphere_samples(0.3, 512, 0), sphere_samples(0.6, 700, 1), sphere_samples(0.45, 400, 2)]
+    batched = fit_batch(shapes, cfg, stream_ids=[10, 11, 12])
+    reasons = set(batched.stop_reasons)
+    assert len({m["epochs"] for m in batched.metrics}) > 1 or len(reasons) > 1, "schedules never diverged"
+    for i, shape in enumerate(shapes):
+        alone = fit_batch([shape], cfg, stream_ids=[10 + i])
+        _assert_same(batched.shape_params[i], alone.shape_params[0])
+        assert batched.metrics[i]["steps"] == alone.metrics[0]["steps"]
+        assert batched.metrics[i]["lr"] == alone.metrics[0]["lr"]
+        assert batched.stop_reasons[i] == alone.stop_reasons[0]
+
+
+def test_result_does_not_depend_on_batch_composition():
+    cfg = tiny_config(max_epochs=3)
+    a, b, c = sphere_samples(0.5, seed=0), sphere_samples(0.3, seed=1), sphere_samples(0.7, seed=2)
+    with_b = fit_batch([a, b], cfg, stream_ids=[5, 6])
+    with_c = fit_batch([c, a], cfg, stream_ids=[7, 5])
+    _assert_same(with_b.shape_params[0], with_c.shape_params[1])
+    # A different stream id is a different sample order, hence different weights.
+    other = fit_batch([a], cfg, stream_ids=[99])
+    assert not torch.allclose(other.shape_params[0]["output.weight"], with_b.shape_params[0]["output.weight"])
+
+
+def test_same_seed_gives_the_same_weights_and_all_start_from_the_shared_init():
+    cfg = tiny_config(max_epochs=1, max_steps=1)
+    shapes = [sphere_samples(0.5, seed=0), sphere_samples(0.4, seed=1)]
+    r1, r2 = fit_batch(shapes, cfg), fit_batch(shapes, cfg)
+    _assert_same(r1.params, r2.params)
+    cfg.optimizer.lr = 0.0  # no movement: both rows are exactly the shared initialization
+    r0 = fit_batch(shapes, cfg)
+    init = r0.arch[0]
+    from inrzoo.inr import build
+
+    expected = build(init).init_params(cfg.seed)
+    for row in r0.shape_params:
+        _assert_same(row, expected)
+
+
+def test_float64_fit_runs_and_learns_the_sphere():
+    cfg = tiny_config(max_epochs=40, dtype="float64")
+    cfg.optimizer.lr = 1e-2
+    result = fit_batch([sphere_samples(0.5, 1024, 0)], cfg)
+    assert result.params["output.weight"].dtype == torch.float64
+    first_epoch_loss_bound = 0.05
+    assert result.status == ["ok"] and result.metrics[0]["loss"] < first_epoch_loss_bound
+    assert np.isfinite(result.metrics[0]["seconds"])

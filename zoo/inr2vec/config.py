@@ -35,12 +35,12 @@ class DecoderConfig:
 class TeacherConfig:
     """How queries are drawn and how the input INR's output becomes a supervision target."""
 
-    # What the input INRs represent and how their raw output reads.
+    # What the input INRs were fitted to and with which inrzoo.fit loss: the loss's `decode`
+    # turns their raw output into the field (e.g. sigmoid of BCE logits back to distances).
     field: Literal["sdf", "udf", "occupancy"] = "sdf"
-    # "value": the INR outputs the field itself (L1-fitted Davies/Sergeev INRs, tanh outputs);
-    # "bce_logit": the INR outputs the logit of the inr2vec label (fitted with BCE, as in the thesis).
-    inr_output: Literal["value", "bce_logit"] = "value"
-    clamp: float = 0.1  # distances are clamped to [-clamp, clamp] (sdf) / [0, clamp] (udf)
+    inr_loss: Literal["l1", "clamped_l1", "curriculum", "bce", "focal", "sal"] = "l1"
+    inr_delta: float = 0.1  # the fit loss's delta (the distance BCE normalized to 1)
+    clamp: float = 0.1  # inr2vec targets: distances clamped to [-clamp, clamp] (signed) / [0, clamp]
     num_queries: int = 10_000
     near_fraction: float = 0.8  # the rest are uniform in [-1, 1]^3
     pool_factor: int = 4  # uniform candidates per near-surface query

@@ -2,62 +2,74 @@
 
 inr2vec is trained to reproduce the function of its input INR. Instead of reading the source
 meshes, queries are drawn around the INR's own surface (uniform candidates kept with weight
-exp(-beta |distance|), as in Davies' importance sampling, then jittered with Gaussian noise of
+exp(-beta |field|), as in Davies' importance sampling, then jittered with Gaussian noise of
 the configured deviations) plus uniform points in [-1, 1]^3, and the INR is evaluated there.
 
-Targets follow inr2vec: for BCE the clamped distance becomes a label in [0, 1] —
-sdf: (clamp(sdf, -c, c) + c) / 2c, udf: 1 - clamp(udf, 0, c) / c, occupancy: the probability —
-and the decoder predicts its logit; for MSE the target is the clamped field itself.
+The INR's raw output is read through the `decode` of the inrzoo.fit loss it was fitted with,
+giving a field whose surface is at 0: a signed distance (sdf, or SAL's signed field), an
+unsigned distance (udf), or occupancy probability - 0.5. Targets follow inr2vec: for BCE the
+clamped field becomes a label in [0, 1] — signed: (clamp(f, -c, c) + c) / 2c, unsigned:
+1 - clamp(f, 0, c) / c, occupancy: f + 0.5 — and the decoder predicts its logit; for MSE the
+target is the clamped field itself.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from typing import Callable, Literal, Mapping
 
 import torch
 from torch import Tensor
 
+from inrzoo.fit.config import LossConfig
+from inrzoo.fit.losses import make_loss
 from inrzoo.zoo.inr2vec.config import TeacherConfig
 
 # forward(params with a leading K axis, points [K, N, 3]) -> [K, N]: `build(spec).forward`.
 BatchedForward = Callable[[Mapping[str, Tensor], Tensor], Tensor]
+Kind = Literal["signed", "unsigned", "occupancy"]
 
 
-def field_from_labels(labels: Tensor, config: TeacherConfig) -> Tensor:
-    """inr2vec label in [0, 1] -> field value (the inverse of `labels_from_field` on the clamp range)."""
-    c = config.clamp
-    if config.field == "sdf":
-        return labels * (2 * c) - c
-    if config.field == "udf":
-        return (1 - labels) * c
-    return labels
+def target_kind(config: TeacherConfig) -> Kind:
+    """What the decoded teacher field is: SAL fits unsigned data with a signed field."""
+    if config.field == "occupancy":
+        return "occupancy"
+    return "signed" if config.field == "sdf" or config.inr_loss == "sal" else "unsigned"
+
+
+def field_from_inr_output(raw: Tensor, config: TeacherConfig) -> Tensor:
+    """Raw INR output -> field with the surface at 0, by the fit loss's own `decode`."""
+    loss = make_loss(LossConfig(name=config.inr_loss, delta=config.inr_delta), config.field)
+    return loss.decode(raw)
 
 
 def labels_from_field(field: Tensor, config: TeacherConfig) -> Tensor:
     """Field value -> inr2vec BCE label in [0, 1]."""
-    c = config.clamp
-    if config.field == "sdf":
+    c, kind = config.clamp, target_kind(config)
+    if kind == "signed":
         return (field.clamp(-c, c) + c) / (2 * c)
-    if config.field == "udf":
+    if kind == "unsigned":
         return 1 - field.clamp(0, c) / c
-    return field.clamp(0, 1)
+    return (field + 0.5).clamp(0, 1)
+
+
+def field_from_labels(labels: Tensor, config: TeacherConfig) -> Tensor:
+    """inr2vec label in [0, 1] -> field value (the inverse of `labels_from_field` on the clamp range)."""
+    c, kind = config.clamp, target_kind(config)
+    if kind == "signed":
+        return labels * (2 * c) - c
+    if kind == "unsigned":
+        return (1 - labels) * c
+    return labels - 0.5
 
 
 def clamp_field(field: Tensor, config: TeacherConfig) -> Tensor:
     """The MSE target: the field restricted to the range the BCE labels cover."""
-    c = config.clamp
-    if config.field == "sdf":
+    c, kind = config.clamp, target_kind(config)
+    if kind == "signed":
         return field.clamp(-c, c)
-    if config.field == "udf":
+    if kind == "unsigned":
         return field.clamp(0, c)
-    return field.clamp(0, 1)
-
-
-def field_from_inr_output(raw: Tensor, config: TeacherConfig) -> Tensor:
-    """Raw INR output -> field value, per `config.inr_output`."""
-    if config.inr_output == "bce_logit":
-        return field_from_labels(torch.sigmoid(raw), config)
-    return raw
+    return field.clamp(-0.5, 0.5)
 
 
 def field_from_decoder_output(out: Tensor, config: TeacherConfig, loss: str) -> Tensor:
@@ -70,15 +82,8 @@ def field_from_decoder_output(out: Tensor, config: TeacherConfig, loss: str) -> 
 
 
 def surface_level(config: TeacherConfig) -> float:
-    """Iso-level for marching cubes on the field: 0 for sdf, 0.5 for occupancy, a thin shell for udf."""
-    return {"sdf": 0.0, "udf": 0.1 * config.clamp, "occupancy": 0.5}[config.field]
-
-
-def distance_to_surface(field: Tensor, config: TeacherConfig) -> Tensor:
-    """A non-negative score that is 0 on the surface, for importance sampling."""
-    if config.field == "occupancy":
-        return (field - 0.5).abs()
-    return field.abs()
+    """Iso-level for marching cubes: 0, or a thin shell for unsigned distances (no sign change)."""
+    return 0.1 * config.clamp if target_kind(config) == "unsigned" else 0.0
 
 
 @torch.no_grad()
@@ -104,7 +109,7 @@ def sample_queries(forward: BatchedForward, params: Mapping[str, Tensor], config
     parts = []
     if n_near > 0:
         pool = _uniform(k, n_near * config.pool_factor, like, generator)
-        score = distance_to_surface(evaluate_field(forward, params, pool, config), config)
+        score = evaluate_field(forward, params, pool, config).abs()
         # Subtract the per-INR minimum so the weights never all underflow to zero.
         weights = torch.exp(-config.beta * (score - score.amin(dim=1, keepdim=True)))
         picks = torch.multinomial(weights, n_near, replacement=True, generator=generator)

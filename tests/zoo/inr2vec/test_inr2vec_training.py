@@ -11,9 +11,12 @@ from inrzoo.zoo.inr2vec import Inr2vec, embed, evaluate_epoch, make_optimizer, t
 from inrzoo.zoo.inr2vec.config import TeacherConfig
 from inrzoo.zoo.inr2vec.teacher import (
     field_from_decoder_output,
+    field_from_inr_output,
     field_from_labels,
     labels_from_field,
     sample_queries,
+    surface_level,
+    target_kind,
     teacher_targets,
 )
 from inrzoo.zoo.inr2vec.train import batch_params
@@ -25,10 +28,24 @@ def test_bce_labels_follow_inr2vec_normalization_and_invert():
     torch.testing.assert_close(labels_from_field(d, sdf), torch.tensor([0.0, 0.0, 0.5, 0.75, 1.0]))
     udf = TeacherConfig(field="udf", clamp=0.1)
     torch.testing.assert_close(labels_from_field(torch.tensor([0.0, 0.05, 0.2]), udf), torch.tensor([1.0, 0.5, 0.0]))
+    occupancy = TeacherConfig(field="occupancy", inr_loss="focal")
+    torch.testing.assert_close(labels_from_field(torch.tensor([-0.5, 0.0, 0.3]), occupancy), torch.tensor([0.0, 0.5, 0.8]))
     inside = torch.tensor([-0.08, 0.0, 0.02])
     torch.testing.assert_close(field_from_labels(labels_from_field(inside, sdf), sdf), inside)
     logits = torch.logit(labels_from_field(inside, sdf))
     torch.testing.assert_close(field_from_decoder_output(logits, sdf, "bce"), inside)
+
+
+def test_inr_outputs_are_read_by_the_fit_losses_decode():
+    raw = torch.tensor([-3.0, 0.0, 2.0])
+    bce_udf = TeacherConfig(field="udf", inr_loss="bce", inr_delta=0.2)
+    torch.testing.assert_close(field_from_inr_output(raw, bce_udf), torch.sigmoid(raw) * 0.2)
+    bce_sdf = TeacherConfig(field="sdf", inr_loss="bce", inr_delta=0.1)
+    torch.testing.assert_close(field_from_inr_output(raw, bce_sdf), torch.sigmoid(raw) * 0.2 - 0.1)
+    torch.testing.assert_close(field_from_inr_output(raw, TeacherConfig(field="sdf")), raw)
+    sal = TeacherConfig(field="udf", inr_loss="sal")
+    assert target_kind(sal) == "signed" and surface_level(sal) == 0.0
+    assert surface_level(TeacherConfig(field="udf", clamp=0.1)) == pytest.approx(0.01)
 
 
 def test_queries_concentrate_near_the_teacher_surface(sphere_inrs):
@@ -54,11 +71,12 @@ def test_teacher_targets_are_the_inr_output_in_the_loss_range(sphere_inrs):
         teacher_targets(arch.forward, params, TeacherConfig(num_queries=10), "l1", gen)
 
 
-def test_bce_logit_teachers_are_read_through_the_sigmoid(sphere_inrs):
+def test_bce_fitted_teachers_give_their_decoded_distances_as_targets(sphere_inrs):
     arch, params = sphere_inrs([0.5])
-    config = TeacherConfig(num_queries=100, inr_output="bce_logit")
+    config = TeacherConfig(num_queries=100, field="udf", inr_loss="bce", inr_delta=0.1, clamp=0.1)
     q, labels = teacher_targets(arch.forward, params, config, "bce", torch.Generator().manual_seed(0))
-    torch.testing.assert_close(labels, torch.sigmoid(arch.forward(params, q)), atol=1e-6, rtol=1e-5)
+    udf = torch.sigmoid(arch.forward(params, q)) * 0.1  # how inrzoo.fit's BCE reads its logits
+    torch.testing.assert_close(labels, 1 - udf / 0.1, atol=1e-6, rtol=1e-5)
 
 
 @pytest.mark.parametrize("loss, ratio", [("mse", 0.2), ("bce", 0.9)])  # BCE has the labels' entropy as floor

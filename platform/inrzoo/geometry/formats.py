@@ -1,0 +1,106 @@
+"""Parsers for the array formats (point clouds and voxel grids): XYZ, NPY, NPZ, binvox.
+
+Each parser takes the file's bytes and returns a Shape; `GeometryError` names the URI.
+Meshes (and PLY point clouds) go through trimesh in `io.py`.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+
+from .shapes import GeometryError, PointCloud, Shape, VoxelGrid
+
+
+def _cloud_from_columns(table: np.ndarray, uri: str) -> PointCloud:
+    """[N,3] points or [N,>=6] points followed by normals."""
+    if table.ndim != 2 or table.shape[1] not in (3, 6):
+        raise GeometryError(uri, f"expected an [N, 3] or [N, 6] array of points (and normals), got {list(table.shape)}")
+    normals = table[:, 3:6] if table.shape[1] == 6 else None
+    return PointCloud(table[:, :3], normals, source=uri)
+
+
+def _array_shape(array: np.ndarray, uri: str) -> Shape:
+    if array.ndim == 3:
+        # A bare 3D array carries no placement: voxels in index units from the origin.
+        return VoxelGrid(array, np.zeros(3), 1.0, source=uri)
+    if not np.issubdtype(array.dtype, np.number):
+        raise GeometryError(uri, f"unsupported array dtype {array.dtype}")
+    return _cloud_from_columns(array.astype(np.float64), uri)
+
+
+def parse_xyz(data: bytes, uri: str) -> PointCloud:
+    text = data.decode("utf-8", errors="replace").replace(",", " ")
+    try:
+        with warnings.catch_warnings():  # an empty file is reported below, not warned about
+            warnings.simplefilter("ignore", UserWarning)
+            table = np.loadtxt(io.StringIO(text), dtype=np.float64, ndmin=2, comments="#")
+    except ValueError as error:
+        raise GeometryError(uri, f"cannot parse as XYZ text: {error}") from None
+    if table.size == 0:
+        raise GeometryError(uri, "empty: no points")
+    return _cloud_from_columns(table, uri)
+
+
+def parse_npy(data: bytes, uri: str) -> Shape:
+    try:
+        array = np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as error:
+        raise GeometryError(uri, f"cannot parse as NPY: {error}") from None
+    return _array_shape(array, uri)
+
+
+def parse_npz(data: bytes, uri: str) -> Shape:
+    """Keys `points` (+ `normals`) or `occupancy` (+ `origin`, `pitch`), or a single array."""
+    try:
+        archive = np.load(io.BytesIO(data), allow_pickle=False)
+        arrays = {key: archive[key] for key in archive.files}
+    except (ValueError, OSError, EOFError) as error:
+        raise GeometryError(uri, f"cannot parse as NPZ: {error}") from None
+    if "points" in arrays:
+        return PointCloud(arrays["points"], arrays.get("normals"), source=uri)
+    if "occupancy" in arrays:
+        origin = arrays.get("origin", np.zeros(3))
+        pitch = float(np.asarray(arrays.get("pitch", 1.0)).reshape(-1)[0])
+        return VoxelGrid(arrays["occupancy"], origin, pitch, source=uri)
+    if len(arrays) == 1:
+        return _array_shape(next(iter(arrays.values())), uri)
+    raise GeometryError(uri, f"NPZ needs a 'points' or 'occupancy' array, found keys {sorted(arrays)}")
+
+
+def parse_binvox(data: bytes, uri: str) -> VoxelGrid:
+    """binvox 1: text header (dim, translate, scale) then run-length (value, count) bytes."""
+    stream = io.BytesIO(data)
+    if not stream.readline().startswith(b"#binvox"):
+        raise GeometryError(uri, "not a binvox file (missing '#binvox' header)")
+    header: dict[str, list[float]] = {}
+    for _ in range(16):
+        line = stream.readline().strip()
+        if line == b"data":
+            break
+        if not line:
+            raise GeometryError(uri, "truncated binvox header")
+        key, *values = line.decode("ascii", errors="replace").split()
+        try:
+            header[key] = [float(v) for v in values]
+        except ValueError:
+            raise GeometryError(uri, f"bad binvox header line {line!r}") from None
+    else:
+        raise GeometryError(uri, "binvox header has no 'data' line")
+    if "dim" not in header or len(header["dim"]) != 3:
+        raise GeometryError(uri, "binvox header lacks 'dim X Y Z'")
+    dims = tuple(int(d) for d in header["dim"])
+    runs = np.frombuffer(stream.read(), dtype=np.uint8)
+    if len(runs) % 2:
+        raise GeometryError(uri, "binvox run-length data has an odd number of bytes")
+    values, counts = runs[0::2], runs[1::2].astype(np.int64)
+    if counts.sum() != np.prod(dims):
+        raise GeometryError(uri, f"binvox data holds {counts.sum()} voxels, header says {np.prod(dims)}")
+    flat = np.repeat(values.astype(bool), counts)
+    # binvox stores x slowest, then z, then y fastest.
+    occupancy = flat.reshape(dims[0], dims[2], dims[1]).transpose(0, 2, 1)
+    translate = header.get("translate", [0.0, 0.0, 0.0])
+    scale = header.get("scale", [1.0])[0]
+    return VoxelGrid(occupancy, np.asarray(translate), scale / max(dims), source=uri)

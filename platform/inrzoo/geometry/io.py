@@ -1,0 +1,135 @@
+"""Load any supported geometry file from an fsspec URI into a `Shape`.
+
+Meshes: STL, OBJ, OFF, PLY, GLB (scenes flattened with their node transforms).
+Point clouds: PLY (no faces), XYZ, NPY, NPZ, with optional normals.
+Voxel grids: binvox, NPY/NPZ (3D arrays).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import fsspec
+import numpy as np
+
+from . import formats
+from .shapes import GeometryError, Mesh, PointCloud, Shape
+
+MESH_FORMATS = ("stl", "obj", "off", "ply", "glb")
+ARRAY_PARSERS = {
+    "xyz": formats.parse_xyz,
+    "npy": formats.parse_npy,
+    "npz": formats.parse_npz,
+    "binvox": formats.parse_binvox,
+}
+KINDS = ("mesh", "pointcloud", "voxels")
+
+
+def file_format(uri: str) -> str:
+    """Lower-case extension of the URI's last path component (query strings ignored)."""
+    name = uri.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+def _read_bytes(uri: str, storage_options: dict) -> bytes:
+    try:
+        with fsspec.open(uri, "rb", **storage_options) as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        raise GeometryError(uri, "file not found") from None
+    except (OSError, ValueError, ImportError) as error:
+        raise GeometryError(uri, f"unreadable: {error}") from None
+    if len(data) == 0:
+        raise GeometryError(uri, "empty file")
+    return data
+
+
+def _declared_faces(data: bytes, fmt: str) -> int | None:
+    """Face count announced by the header, to refuse huge files before parsing them."""
+    head = data[:4096]
+    if fmt == "stl" and not head.lstrip().lower().startswith(b"solid") and len(data) >= 84:
+        return int(np.frombuffer(data[80:84], dtype="<u4")[0])
+    if fmt == "ply":
+        match = re.search(rb"element\s+face\s+(\d+)", head)
+        return int(match.group(1)) if match else None
+    if fmt == "off":
+        # "OFF" then "V F E"; comments start with '#'; the counts may share the first line.
+        tokens = re.sub(rb"#[^\n]*", b"", head).split()
+        if tokens and tokens[0].upper().endswith(b"OFF"):
+            tokens = tokens[1:]
+        try:
+            return int(tokens[1])
+        except (IndexError, ValueError):
+            return None
+    return None
+
+
+def _ply_normals(cloud, count: int) -> np.ndarray | None:
+    """trimesh keeps PLY vertex properties in metadata; pick nx, ny, nz when present."""
+    raw = cloud.metadata.get("_ply_raw", {}).get("vertex", {}).get("data", {})
+    if all(key in raw for key in ("nx", "ny", "nz")):
+        normals = np.column_stack([np.asarray(raw[key], dtype=np.float64).reshape(-1) for key in ("nx", "ny", "nz")])
+        return normals if len(normals) == count else None
+    return None
+
+
+def _parse_with_trimesh(data: bytes, fmt: str, uri: str, max_faces: int) -> Shape:
+    import trimesh
+
+    try:
+        loaded = trimesh.load(io.BytesIO(data), file_type=fmt, process=False)
+    except Exception as error:  # trimesh raises many types for malformed input
+        raise GeometryError(uri, f"cannot parse as {fmt.upper()}: {type(error).__name__}: {error}") from None
+    parts = loaded.dump(concatenate=False) if isinstance(loaded, trimesh.Scene) else [loaded]
+    meshes = [p for p in parts if isinstance(p, trimesh.Trimesh) and len(p.faces)]
+    clouds = [p for p in parts if isinstance(p, trimesh.PointCloud) or (isinstance(p, trimesh.Trimesh) and not len(p.faces))]
+    if meshes:
+        vertices, faces, offset = [], [], 0
+        for mesh in meshes:
+            vertices.append(np.asarray(mesh.vertices, dtype=np.float64))
+            faces.append(np.asarray(mesh.faces, dtype=np.int64) + offset)
+            offset += len(mesh.vertices)
+        faces_all = np.concatenate(faces)
+        if len(faces_all) > max_faces:
+            raise GeometryError(uri, f"{len(faces_all)} faces exceed max_faces={max_faces}")
+        return Mesh(np.concatenate(vertices), faces_all, source=uri)
+    if clouds:
+        points = np.concatenate([np.asarray(c.vertices, dtype=np.float64).reshape(-1, 3) for c in clouds])
+        normals = _ply_normals(clouds[0], len(points)) if fmt == "ply" and len(clouds) == 1 else None
+        return PointCloud(points, normals, source=uri)
+    raise GeometryError(uri, "empty: no vertices or faces")
+
+
+def _as_kind(shape: Shape, kind: str | None, uri: str) -> Shape:
+    if kind is None or shape.kind == kind:
+        return shape
+    if kind == "pointcloud" and isinstance(shape, Mesh):
+        return PointCloud(shape.vertices[np.unique(shape.faces)], None, source=uri)
+    if kind == "mesh" and isinstance(shape, PointCloud):
+        raise GeometryError(uri, "no faces: file holds a point cloud, kind='mesh' was asked")
+    raise GeometryError(uri, f"file holds {shape.kind}, kind={kind!r} was asked")
+
+
+def load(uri: str, *, kind: str | None = None, max_faces: int = 5_000_000, **storage_options) -> Shape:
+    """Read a mesh, point cloud or voxel grid from any fsspec URI (local path, s3://, memory://...).
+
+    kind forces the expected shape kind ("mesh", "pointcloud", "voxels"); a mesh file asked
+    as "pointcloud" gives its referenced vertices. Raises GeometryError naming the URI.
+    """
+    uri = str(uri)
+    if kind is not None and kind not in KINDS:
+        raise GeometryError(uri, f"unknown kind {kind!r}; expected one of {KINDS}")
+    fmt = file_format(uri)
+    if fmt not in MESH_FORMATS and fmt not in ARRAY_PARSERS:
+        raise GeometryError(uri, f"unknown format {fmt!r}; supported: {sorted(MESH_FORMATS + tuple(ARRAY_PARSERS))}")
+    data = _read_bytes(uri, storage_options)
+    if fmt in ARRAY_PARSERS:
+        shape = ARRAY_PARSERS[fmt](data, uri)
+    else:
+        declared = _declared_faces(data, fmt)
+        if declared is not None and declared > max_faces:
+            raise GeometryError(uri, f"{declared} faces exceed max_faces={max_faces}")
+        shape = _parse_with_trimesh(data, fmt, uri, max_faces)
+    return _as_kind(shape, kind, uri)
+

@@ -11,10 +11,12 @@ from .distance import (
     unsigned_distance,
     winding_number,
 )
+from .extract import extract_mesh, voxels_from_occupancy
 from .io import load
 from .normalize import Similarity, fit_similarity, normalize, transform_shape
 from .shapes import GeometryError, Mesh, PointCloud, Shape, VoxelGrid
 from .surface import surface_samples
+from .udf_points import UdfProjection, points_from_udf
 
 __all__ = [
     "FIELDS",
@@ -22,17 +24,21 @@ __all__ = [
     "Mesh",
     "PointCloud",
     "Shape",
+    "UdfProjection",
     "Similarity",
     "VoxelGrid",
+    "extract_mesh",
     "fit_similarity",
     "ground_truth",
     "load",
     "normalize",
     "occupancy",
+    "points_from_udf",
     "shape_index",
     "signed_distance",
     "surface_samples",
     "transform_shape",
     "unsigned_distance",
+    "voxels_from_occupancy",
     "winding_number",
 ]

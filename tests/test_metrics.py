@@ -110,3 +110,35 @@ def test_evaluate_batched_accepts_numpy_functions_and_torch_modules():
     np.testing.assert_allclose(metrics.evaluate_batched(Norm(), pts, 256), expected, rtol=1e-6)
     with pytest.raises(ValueError, match="returned"):
         metrics.evaluate_batched(lambda p: p[:1, 0], pts, 300)
+
+
+def test_surface_error_is_the_mean_absolute_value_on_the_surface():
+    import trimesh
+
+    from inrzoo import geometry
+
+    tm = trimesh.creation.icosphere(subdivisions=4, radius=0.5)
+    sphere = geometry.Mesh(tm.vertices, tm.faces, source="icosphere")
+    assert metrics.surface_error(lambda p: np.full(len(p), -0.25), sphere, n=1_000) == pytest.approx(0.25)
+    # The analytic sdf of the sphere is ~0 on the icosphere (its facets sit within 4e-4 of it).
+    exact = metrics.surface_error(lambda p: np.linalg.norm(p, axis=1) - 0.5, sphere, n=20_000, rng=1)
+    assert 0 < exact < 4e-4
+    assert exact == metrics.surface_error(lambda p: np.linalg.norm(p, axis=1) - 0.5, sphere, n=20_000, rng=1)
+    offset = metrics.surface_error(lambda p: np.linalg.norm(p, axis=1) - 0.45, sphere, n=20_000, rng=1)
+    assert offset == pytest.approx(0.05, abs=4e-4)
+
+
+def test_surface_metrics_of_a_shape_against_itself_and_a_shrunk_copy():
+    import trimesh
+
+    from inrzoo import geometry
+
+    tm = trimesh.creation.icosphere(subdivisions=4, radius=0.5)
+    ref = geometry.Mesh(tm.vertices, tm.faces, source="ref")
+    same = metrics.surface_metrics(ref, ref, n=5_000, threshold=0.05, rng=0)
+    assert same["fscore"] > 0.99 and same["normal_consistency"] > 0.99 and same["chamfer_l1"] < 0.02
+    shrunk = geometry.Mesh(0.8 * tm.vertices, tm.faces, source="shrunk")
+    far = metrics.surface_metrics(shrunk, ref, n=5_000, threshold=0.05, rng=0)
+    assert far["chamfer_l1"] == pytest.approx(0.1, abs=0.01)
+    assert far["fscore"] == 0.0 and far["normal_consistency"] > 0.99
+    assert far["chamfer_deepsdf"] == pytest.approx(2 * 0.1**2, rel=0.1)

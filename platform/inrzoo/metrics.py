@@ -89,10 +89,11 @@ def precision_recall(pred: np.ndarray, ref: np.ndarray, threshold: float) -> tup
 
 def fscore(pred: np.ndarray, ref: np.ndarray, threshold: float) -> float:
     """F-score at `threshold`: the harmonic mean of precision and recall (0 when both are 0)."""
-    precision, recall = precision_recall(pred, ref, threshold)
-    if precision + recall == 0:
-        return 0.0
-    return 2.0 * precision * recall / (precision + recall)
+    return _harmonic_mean(*precision_recall(pred, ref, threshold))
+
+
+def _harmonic_mean(precision: float, recall: float) -> float:
+    return 0.0 if precision + recall == 0 else 2.0 * precision * recall / (precision + recall)
 
 
 def iou(occ_a: np.ndarray, occ_b: np.ndarray) -> float:
@@ -155,6 +156,39 @@ def surface_error(
         raise ValueError(f"surface_error: n must be positive, got {n}")
     points, _ = surface_samples(shape, n, as_generator(0 if rng is None else rng))
     return float(np.mean(np.abs(evaluate_batched(f, np.asarray(points, dtype=np.float32), batch_size))))
+
+
+def surface_metrics(
+    pred: Shape,
+    ref: Shape,
+    *,
+    n: int = 100_000,
+    threshold: float = 0.01,
+    rng: np.random.Generator | int | None = None,
+) -> dict[str, float]:
+    """Chamfer (all three conventions), precision, recall, F-score at `threshold` and (when both
+    shapes give normals) normal consistency between n surface samples of `pred` and of `ref`.
+
+    Both shapes must be in the same frame (the normalized one, so the threshold means the same
+    for every shape); `pred` is typically the mesh extracted from a fitted INR.
+    """
+    from inrzoo.geometry import surface_samples
+
+    generator = as_generator(0 if rng is None else rng)
+    pred_points, pred_normals = surface_samples(pred, n, generator)
+    ref_points, ref_normals = surface_samples(ref, n, generator)
+    precision, recall = precision_recall(pred_points, ref_points, threshold)
+    result = {
+        "chamfer_l1": chamfer_l1(pred_points, ref_points),
+        "chamfer_l2_squared": chamfer_l2_squared(pred_points, ref_points),
+        "chamfer_deepsdf": chamfer_deepsdf(pred_points, ref_points),
+        "precision": precision,
+        "recall": recall,
+        "fscore": _harmonic_mean(precision, recall),
+    }
+    if pred_normals is not None and ref_normals is not None:
+        result["normal_consistency"] = normal_consistency(pred_points, pred_normals, ref_points, ref_normals)
+    return result
 
 
 def evaluate_batched(f: Callable[[np.ndarray], object], points: np.ndarray, batch_size: int) -> np.ndarray:

@@ -70,8 +70,8 @@ def train_epoch(model: Inr2vec, batches: Iterable[Any], optimizer: torch.optim.O
         if max_steps is not None and steps >= max_steps:
             break
         params = _to(batch_params(batch, model.param_shapes), device)
-        if next(iter(params.values())).shape[0] < 2 and model.training:
-            continue  # BatchNorm cannot train on a single INR; skip the ragged last batch
+        if next(iter(params.values())).shape[0] < 2:
+            continue  # BatchNorm cannot train on a single INR; skip a ragged last batch of one
         total += train_step(model, params, optimizer, forward, generator)
         steps += 1
         seen += next(iter(params.values())).shape[0]

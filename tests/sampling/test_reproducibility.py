@@ -70,3 +70,21 @@ def test_unknown_names_and_fields_are_refused():
         sampling.get("uniform", field="sdv")
     with pytest.raises(config.ConfigError, match="beta"):
         config.from_dict(sampling.ImportanceSampler, {"beta": -1.0})
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_plain_config_data_builds_the_sampler_and_round_trips(name):
+    sampler = sampling.from_config({"name": name, **SMALL[name]})
+    assert sampler == sampling.get(name, **SMALL[name])
+    assert sampling.from_config(sampling.to_config(sampler)) == sampler
+
+
+def test_plain_config_errors_name_the_key_and_source():
+    with pytest.raises(config.ConfigError, match="needs a 'name'"):
+        sampling.from_config({"n": 3})
+    with pytest.raises(config.ConfigError, match=r"job\.yaml.*unknown key\(s\) \['pool'\]"):
+        sampling.from_config({"name": "importance", "pool": 3}, source="job.yaml")
+    with pytest.raises(config.ConfigError, match="'n'"):
+        sampling.from_config({"name": "importance", "n": "many"})
+    # A preset's own values stay the defaults under its name.
+    assert sampling.from_config({"name": "near_surface_sergeev", "n_near": 10}).n_surface == 25_000

@@ -13,7 +13,7 @@ from inrzoo.sampling.basic import SurfaceSampler, UniformSampler, VoxelCentroidS
 from inrzoo.sampling.importance import ImportanceSampler
 from inrzoo.sampling.mixtures import DrapeNetSampler, Inr2vecSampler
 from inrzoo.sampling.near_surface import NearSurfaceSampler
-from inrzoo.sampling.registry import REGISTRY, config_class, get
+from inrzoo.sampling.registry import REGISTRY, config_class, from_config, get, to_config
 from inrzoo.sampling.samples import DEFAULT_FIELD, FIELDS, Sampler, Samples, concat, resolve_field
 from inrzoo.sampling.sign_agnostic import SignAgnosticSampler
 
@@ -33,6 +33,8 @@ __all__ = [
     "VoxelCentroidSampler",
     "concat",
     "config_class",
+    "from_config",
     "get",
     "resolve_field",
+    "to_config",
 ]

@@ -6,8 +6,10 @@ given to `get` override the preset's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from inrzoo import config
 
 from inrzoo.sampling.basic import SurfaceSampler, UniformSampler, VoxelCentroidSampler
 from inrzoo.sampling.importance import ImportanceSampler
@@ -47,3 +49,30 @@ def config_class(name: str) -> type:
         raise KeyError(f"unknown sampler {name!r}; known: {sorted(REGISTRY)}")
     factory = REGISTRY[name]
     return factory if isinstance(factory, type) else factory.__self__  # presets are classmethods
+
+
+def from_config(data: Mapping[str, Any], source: str = "<dict>") -> Sampler:
+    """A sampler from plain config data {"name": ..., **fields} (e.g. a YAML section).
+
+    Fields are type-checked by `inrzoo.config` (errors name the key and `source`); for a preset
+    name the preset's values are the defaults that the given fields override.
+    """
+    if not isinstance(data, Mapping) or "name" not in data:
+        raise config.ConfigError(f"{source}: a sampler config needs a 'name' (one of {sorted(REGISTRY)})")
+    fields = {k: v for k, v in data.items() if k != "name"}
+    name = data["name"]
+    if name not in REGISTRY:
+        raise config.ConfigError(f"{source}: unknown sampler {name!r}; known: {sorted(REGISTRY)}")
+    preset = config.to_dict(REGISTRY[name]())
+    unknown = sorted(set(fields) - set(preset))
+    if unknown:
+        raise config.ConfigError(f"{source}: unknown key(s) {unknown} for sampler {name!r}; known: {sorted(preset)}")
+    return config.from_dict(config_class(name), {**preset, **fields}, source=source)
+
+
+def to_config(sampler: Sampler) -> dict[str, Any]:
+    """Plain data {"name": ..., **fields} that `from_config` turns back into an equal sampler."""
+    names = [n for n, factory in REGISTRY.items() if factory is type(sampler)]
+    if not names:
+        raise KeyError(f"{type(sampler).__name__} is not a registered sampler class")
+    return {"name": names[0], **config.to_dict(sampler)}

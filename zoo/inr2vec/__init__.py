@@ -3,6 +3,7 @@
 See README.md next to this file for the public functions the Ray jobs call.
 """
 
+from inrzoo.zoo.inr2vec.checkpoint import load_inr2vec, save_inr2vec
 from inrzoo.zoo.inr2vec.config import (
     ClassifierConfig,
     DecoderConfig,
@@ -36,4 +37,6 @@ __all__ = [
     "reconstruction_loss",
     "train_epoch",
     "train_step",
+    "load_inr2vec",
+    "save_inr2vec",
 ]

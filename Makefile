@@ -28,7 +28,7 @@ test-unit: install
 	$(PY) -m pytest -m "not integration and not slow" $(PYTEST_ARGS)
 
 demo: install
-	$(PY) -m inrzoo.demo
+	$(PY) -m inrzoo.demo --config jobs/configs/demo.yaml
 
 # Re-resolve the lock from the current environment (after changing dependencies in pyproject.toml).
 lock: install

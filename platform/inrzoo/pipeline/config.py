@@ -1,0 +1,160 @@
+"""The configuration of one conversion: source collection -> weight dataset.
+
+A conversion preset names a fitting preset (inrzoo.fit.presets) together with the
+normalization and the sampler that its paper pairs with it; the `fit` and `sampler.options`
+sections override single fields of those. The resolved config (every default filled in) is
+what gets recorded in the dataset attributes and as MLflow params.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from inrzoo import config as configlib
+from inrzoo.fit import FitConfig, preset as fit_preset
+
+
+@dataclass(frozen=True)
+class PresetPairing:
+    normalize: Literal["sphere", "cube"]
+    sampler: str
+    target: Literal["auto", "sdf", "udf", "occupancy"] = "auto"  # the field the INR fits
+
+
+# What each paper pairs with its fitting setup (design.md): Davies fits SDFs in the unit sphere
+# from importance samples; inr2vec fits in [-1,1]^3 from its mixture; Sergeev uses DeepSDF-style
+# near-surface samples; LightSAL learns from unsigned distances of raw scans.
+PAIRINGS: dict[str, PresetPairing] = {
+    "davies": PresetPairing("sphere", "importance", "sdf"),
+    "inr2vec": PresetPairing("cube", "inr2vec", "auto"),
+    "sergeev": PresetPairing("sphere", "near_surface_sergeev", "sdf"),
+    "lightsal": PresetPairing("sphere", "sign_agnostic", "udf"),
+    "udf": PresetPairing("cube", "inr2vec", "udf"),
+    "occupancy": PresetPairing("cube", "voxel_centroids", "occupancy"),
+}
+
+
+@dataclass
+class SourceConfig:
+    uri: str = ""
+    collection: str = "folder"
+    options: dict[str, Any] = field(default_factory=dict)  # adapter filters (labels, split, ...)
+    storage_options: dict[str, Any] = field(default_factory=dict)
+    limit: int = 0  # convert only the first N shapes of the listing (0 = all)
+
+
+@dataclass
+class OutputConfig:
+    uri: str = ""
+    storage_options: dict[str, Any] = field(default_factory=dict)
+    chunk_rows: int = 8  # rows per Zarr chunk = shapes per work unit (one fit batch)
+    dtype: Literal["float32", "float16", "bfloat16"] = "float32"
+    retry_failed: bool = False  # on resume, refit rows that failed before
+
+
+@dataclass
+class SamplerConfig:
+    name: str = ""  # empty: the preset's pairing
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EvalConfig:
+    surface_points: int = 100_000  # Davies' surface error: mean |f| over this many surface samples
+    mesh_resolution: int = 0  # > 0: marching cubes at this resolution and Chamfer-L1 / F-score
+    fscore_threshold: float = 0.01
+
+
+@dataclass
+class RuntimeConfig:
+    executor: Literal["ray", "local"] = "ray"  # local: the same stages in this process (notebooks, baselines)
+    ray_address: str = ""  # empty: RAY_ADDRESS if set, else a local Ray started for this job
+    fit_workers: int = 1  # actors in the fitting pool
+    cpus_per_fit_worker: float = 1.0
+    gpus_per_fit_worker: float = -1.0  # -1: one GPU per actor when the cluster has GPUs, else 0
+    prepare_cpus: float = 1.0
+    prepare_memory: int = 1024 * 1024 * 1024  # bytes reserved per prepare task (pool + distances)
+    object_store_memory: int = 512 * 1024 * 1024  # only for a local Ray started by the job
+    store_retries: int = 5  # object-store writes: attempts with exponential backoff
+    store_backoff_s: float = 1.0
+
+
+@dataclass
+class TrackingConfig:
+    enabled: bool = True
+    tracking_uri: str = ""  # empty: MLFLOW_TRACKING_URI if set, else sqlite under .inrzoo/
+    experiment: str = "inrzoo-convert"
+    run_name: str = ""
+
+
+@dataclass
+class ConvertConfig:
+    source: SourceConfig = field(default_factory=SourceConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    preset: str = "davies"
+    normalize: Literal["", "sphere", "cube"] = ""  # empty: the preset's pairing
+    target: Literal["", "auto", "sdf", "udf", "occupancy"] = ""  # empty: the preset's pairing
+    sampler: SamplerConfig = field(default_factory=SamplerConfig)
+    fit: dict[str, Any] = field(default_factory=dict)  # overrides of the preset's FitConfig
+    seed: int = 0  # shared initialization and every per-shape sample stream derive from it
+    max_faces: int = 5_000_000
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+
+    def __post_init__(self) -> None:
+        if self.preset not in PAIRINGS:
+            raise ValueError(f"unknown preset {self.preset!r}; known: {sorted(PAIRINGS)}")
+        if self.output.chunk_rows <= 0:
+            raise ValueError(f"output.chunk_rows must be positive, got {self.output.chunk_rows}")
+        if self.runtime.fit_workers <= 0:
+            raise ValueError(f"runtime.fit_workers must be positive, got {self.runtime.fit_workers}")
+
+
+@dataclass(frozen=True)
+class ResolvedConversion:
+    """A ConvertConfig with the preset's pairing and fit config filled in."""
+
+    config: ConvertConfig
+    fit: FitConfig
+    normalize: str
+    target: str
+    sampler_name: str
+    sampler_options: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        data = configlib.to_dict(self.config)
+        data.update(normalize=self.normalize, target=self.target, fit=configlib.to_dict(self.fit))
+        data["sampler"] = {"name": self.sampler_name, "options": self.sampler_options}
+        return data
+
+
+def resolve(cfg: ConvertConfig) -> ResolvedConversion:
+    pairing = PAIRINGS[cfg.preset]
+    fit_data = _deep_merge(configlib.to_dict(fit_preset(cfg.preset)), cfg.fit)
+    fit_data["seed"] = cfg.seed
+    fit = configlib.from_dict(FitConfig, fit_data, source=f"preset {cfg.preset!r} + fit overrides")
+    return ResolvedConversion(
+        config=cfg,
+        fit=fit,
+        normalize=cfg.normalize or pairing.normalize,
+        target=cfg.target or pairing.target,
+        sampler_name=cfg.sampler.name or pairing.sampler,
+        sampler_options=dict(cfg.sampler.options),
+    )
+
+
+def load_convert_config(path: str | None, overrides: list[str] | tuple[str, ...] = ()) -> ConvertConfig:
+    return configlib.load(ConvertConfig, path, overrides)
+
+
+def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged

@@ -1,0 +1,168 @@
+"""The conversion: listing -> Ray Data (prepare tasks -> fitting actor pool -> region writes) -> finalize.
+
+Every stage is a plain function of inrzoo.pipeline; this module only creates (or resumes) the
+dataset, distributes the pending work units with Ray Data, reports progress and finalizes.
+Re-running the same conversion resumes it: only units with pending rows are scheduled.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import numpy as np
+
+from inrzoo import collections as shape_collections
+from inrzoo.pipeline.config import ConvertConfig, ResolvedConversion, resolve
+from inrzoo.pipeline.fit_stage import FitWorker, store_name, with_retries
+from inrzoo.pipeline.prepare import prepare_shape
+from inrzoo.pipeline.progress import Progress
+from inrzoo.pipeline.resume import open_or_create
+from inrzoo.store import STATUS_CODES
+
+
+@dataclass
+class ConversionReport:
+    uri: str
+    rows: int
+    ok: int
+    failed: int
+    pending: int
+    scheduled_shapes: int
+    seconds: float
+    surface_errors: np.ndarray
+    failures: list[str] = field(default_factory=list)
+    statistics: dict[str, Any] = field(default_factory=dict)
+    mlflow_run_id: str | None = None
+    tracking_uri: str | None = None
+
+    @property
+    def shapes_per_hour(self) -> float:
+        return 3600.0 * self.scheduled_shapes / self.seconds if self.seconds > 0 else math.nan
+
+
+def list_shapes(cfg: ConvertConfig) -> list[dict[str, Any]]:
+    src = cfg.source
+    collection = shape_collections.get(src.collection, src.uri, storage_options=src.storage_options, **src.options)
+    refs = [ref.to_dict() for ref in collection.list()]
+    return refs[: src.limit] if src.limit > 0 else refs
+
+
+def prepare_unit(unit: dict[str, Any], conv: ResolvedConversion) -> dict[str, Any]:
+    """Ray Data map: the rows of one unit -> their prepared shapes (CPU work, no fitting)."""
+    prepared = [prepare_shape(ref, int(row), conv) for row, ref in zip(unit["rows"], unit["refs"])]
+    return {"start": unit["start"], "stop": unit["stop"], "prepared": prepared}
+
+
+def ensure_ray(cfg: ConvertConfig) -> None:
+    """Connect to the configured cluster, the one of a submitted job (RAY_ADDRESS), or start a
+    small local Ray (address="local" so a stale cluster file is never followed)."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    address = cfg.runtime.ray_address or os.environ.get("RAY_ADDRESS", "")
+    if address:
+        ray.init(address=address, log_to_driver=True)
+    else:
+        ray.init(address="local", num_cpus=min(2, os.cpu_count() or 1), include_dashboard=False,
+                 object_store_memory=cfg.runtime.object_store_memory)
+
+
+def gpus_per_worker(cfg: ConvertConfig) -> float:
+    import ray
+
+    if cfg.runtime.gpus_per_fit_worker >= 0:
+        return cfg.runtime.gpus_per_fit_worker
+    return 1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0
+
+
+def run_conversion(cfg: ConvertConfig, tracker: Any | None = None) -> ConversionReport:
+    """Convert (or resume converting) `cfg.source` into the dataset at `cfg.output.uri`."""
+    started = time.perf_counter()
+    conv = resolve(cfg)
+    refs = list_shapes(cfg)
+    out = cfg.output
+    store = store_name(out.uri, out.storage_options)
+    writer = with_retries(lambda: open_or_create(conv, refs), "create or open the dataset", store,
+                          cfg.runtime.store_retries, cfg.runtime.store_backoff_s)
+    units = _work_items(writer, refs, retry_failed=out.retry_failed)
+    scheduled = sum(len(u["rows"]) for u in units)
+    progress = Progress(total=scheduled, already_done=writer.num_rows - scheduled)
+    for summary in _execute(units, conv):
+        progress.update(summary)
+        if tracker is not None:
+            tracker.log_progress(progress)
+    statistics = with_retries(lambda: writer.finalize(), "finalize the dataset", store,
+                              cfg.runtime.store_retries, cfg.runtime.store_backoff_s)
+    status = writer.records["status"][:]
+    return ConversionReport(
+        uri=out.uri,
+        rows=writer.num_rows,
+        ok=int(np.sum(status == STATUS_CODES["ok"])),
+        failed=int(np.sum(status == STATUS_CODES["failed"])),
+        pending=int(np.sum(status == STATUS_CODES["pending"])),
+        scheduled_shapes=scheduled,
+        seconds=time.perf_counter() - started,
+        surface_errors=_stored_surface_errors(writer),
+        failures=progress.failures,
+        statistics=statistics,
+    )
+
+
+def _execute(units: list[dict[str, Any]], conv: ResolvedConversion) -> Iterator[dict[str, Any]]:
+    """Unit summaries as units finish: on Ray Data, or in this process (runtime.executor=local)."""
+    if not units:
+        return
+    cfg = conv.config
+    if cfg.runtime.executor == "local":
+        worker = FitWorker(conv)
+        for unit in units:
+            yield worker(prepare_unit(unit, conv))
+        return
+    import ray
+
+    ensure_ray(cfg)
+    gpus = gpus_per_worker(cfg)
+    if gpus > 0:
+        conv = resolve_on_device(conv, "cuda")
+    ds = ray.data.from_items(units, override_num_blocks=len(units))
+    # The memory reservation (a 10M-point pool with its distances) also keeps Ray from fusing
+    # prepare into the fitting actors, which would idle their GPUs while meshes load.
+    ds = ds.map(prepare_unit, fn_kwargs={"conv": conv}, num_cpus=cfg.runtime.prepare_cpus,
+                memory=cfg.runtime.prepare_memory)
+    ds = ds.map(FitWorker, fn_constructor_kwargs={"conv": conv}, concurrency=cfg.runtime.fit_workers,
+                num_cpus=cfg.runtime.cpus_per_fit_worker, num_gpus=gpus)
+    yield from ds.iter_rows()
+
+
+def resolve_on_device(conv: ResolvedConversion, device: str) -> ResolvedConversion:
+    cfg = conv.config
+    return resolve(dataclasses.replace(cfg, fit={**cfg.fit, "device": device}))
+
+
+def _work_items(writer: Any, refs: list[dict[str, Any]], retry_failed: bool) -> list[dict[str, Any]]:
+    """One item per aligned unit that holds rows to fit (pending, or failed when retrying)."""
+    status = writer.records["status"][:]
+    todo = status == STATUS_CODES["pending"]
+    if retry_failed:
+        todo |= status == STATUS_CODES["failed"]
+    by_id = {ref["id"]: ref for ref in refs}
+    ids = writer.records["id"][:]
+    items = []
+    for unit in writer.regions():
+        rows = [row for row in unit if todo[row]]
+        if rows:
+            items.append({"start": unit.start, "stop": unit.stop, "rows": rows,
+                          "refs": [by_id[str(ids[row])] for row in rows]})
+    return items
+
+
+def _stored_surface_errors(writer: Any) -> np.ndarray:
+    errors = np.asarray(writer.records["surface_error"][:], dtype=np.float64)
+    ok = writer.records["status"][:] == STATUS_CODES["ok"]
+    return errors[ok & np.isfinite(errors)]

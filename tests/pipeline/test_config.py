@@ -1,0 +1,40 @@
+"""Conversion configs: presets pair a fit setup with its paper's normalization and sampler."""
+
+from __future__ import annotations
+
+import pytest
+
+from inrzoo.config import ConfigError
+from inrzoo.pipeline import load_convert_config, resolve
+from inrzoo.pipeline.resume import fingerprint
+
+
+def test_presets_pair_normalization_sampler_and_fit():
+    davies = resolve(load_convert_config(None, ["preset=davies"]))
+    assert (davies.normalize, davies.sampler_name, davies.target) == ("sphere", "importance", "sdf")
+    assert davies.fit.arch.name == "relu_mlp" and davies.fit.max_epochs == 100
+    inr2vec = resolve(load_convert_config(None, ["preset=inr2vec"]))
+    assert (inr2vec.normalize, inr2vec.sampler_name) == ("cube", "inr2vec")
+    assert inr2vec.fit.arch.name == "siren" and inr2vec.fit.max_steps == 500
+
+
+def test_fit_overrides_merge_into_the_preset_and_seed_is_shared():
+    conv = resolve(load_convert_config(None, ["fit.max_epochs=7", "fit.optimizer.lr=0.001", "seed=5"]))
+    assert conv.fit.max_epochs == 7 and conv.fit.optimizer.lr == 0.001
+    assert conv.fit.batch_size == 2048  # untouched preset value
+    assert conv.fit.seed == 5
+
+
+def test_unknown_preset_and_unknown_fit_key_are_errors():
+    with pytest.raises(ConfigError, match="unknown preset"):
+        load_convert_config(None, ["preset=nope"])
+    with pytest.raises(ConfigError, match="max_epoch"):
+        resolve(load_convert_config(None, ["fit.max_epoch=3"]))
+
+
+def test_fingerprint_ignores_how_a_run_executes():
+    a = resolve(load_convert_config(None, ["runtime.fit_workers=1", "fit.device=cpu"])).as_dict()
+    b = resolve(load_convert_config(None, ["runtime.fit_workers=2", "tracking.enabled=false"])).as_dict()
+    assert fingerprint(a) == fingerprint(b)
+    c = resolve(load_convert_config(None, ["fit.max_epochs=3"])).as_dict()
+    assert fingerprint(a) != fingerprint(c)

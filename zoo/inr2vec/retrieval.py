@@ -19,7 +19,8 @@ from torch import Tensor
 
 
 def ranked_relevance(queries: Tensor, query_labels: Tensor, gallery: Tensor | None = None,
-                     gallery_labels: Tensor | None = None, max_k: int | None = None) -> tuple[Tensor, Tensor]:
+                     gallery_labels: Tensor | None = None, max_k: int | None = None,
+                     chunk: int = 1024) -> tuple[Tensor, Tensor]:
     """(relevance [Q, k] of the k nearest gallery items in order, relevant count R [Q])."""
     self_retrieval = gallery is None
     if self_retrieval:
@@ -30,19 +31,25 @@ def ranked_relevance(queries: Tensor, query_labels: Tensor, gallery: Tensor | No
         raise ValueError("retrieval: each embedding needs exactly one label")
     if queries.shape[1] != gallery.shape[1]:
         raise ValueError(f"retrieval: query size {queries.shape[1]} differs from gallery size {gallery.shape[1]}")
-    queries, gallery = queries.double(), gallery.double()
-    distances = torch.cdist(queries, gallery)
-    relevant = query_labels.view(-1, 1) == gallery_labels.view(1, -1)
-    if self_retrieval:
-        eye = torch.eye(len(queries), dtype=torch.bool)
-        distances = distances.masked_fill(eye, float("inf"))
-        relevant = relevant & ~eye
     available = gallery.shape[0] - (1 if self_retrieval else 0)
     k = min(max_k or available, available)
     if k < 1:
         raise ValueError("retrieval: the gallery has no items to rank")
-    order = torch.sort(distances, dim=1, stable=True).indices[:, :k]
-    return torch.gather(relevant, 1, order), relevant.sum(dim=1)
+    gallery = gallery.double()
+    ranked, counts = [], []
+    for start in range(0, len(queries), chunk):  # bounds memory to chunk x gallery distances
+        stop = min(start + chunk, len(queries))
+        # Exact differences (no matrix-product shortcut), so equal distances tie exactly.
+        distances = torch.cdist(queries[start:stop].double(), gallery, compute_mode="donot_use_mm_for_euclid_dist")
+        relevant = query_labels[start:stop].view(-1, 1) == gallery_labels.view(1, -1)
+        if self_retrieval:
+            own = torch.arange(start, stop)
+            distances[torch.arange(stop - start), own] = float("inf")
+            relevant[torch.arange(stop - start), own] = False
+        order = torch.sort(distances, dim=1, stable=True).indices[:, :k]
+        ranked.append(torch.gather(relevant, 1, order))
+        counts.append(relevant.sum(dim=1))
+    return torch.cat(ranked), torch.cat(counts)
 
 
 def map_at_k(embeddings: Tensor, labels: Tensor, ks: Sequence[int] = (1, 5, 10), gallery: Tensor | None = None,

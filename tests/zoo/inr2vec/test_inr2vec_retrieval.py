@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from inrzoo.zoo.inr2vec.retrieval import map_at_k, recall_at_k, retrieval_task
+from inrzoo.zoo.inr2vec.retrieval import map_at_k, ranked_relevance, recall_at_k, retrieval_task
 
 
 def test_separated_classes_give_perfect_scores():
@@ -47,3 +47,14 @@ def test_retrieval_task_keys_and_bad_input():
     assert all(0.0 <= v <= 1.0 for v in result.values())
     with pytest.raises(ValueError, match="one label"):
         map_at_k(emb, torch.zeros(3))
+
+
+def test_chunked_ranking_equals_one_pass():
+    gen = torch.Generator().manual_seed(1)
+    emb = torch.randn(50, 3, generator=gen)
+    labels = torch.randint(0, 4, (50,), generator=gen)
+    one = ranked_relevance(emb, labels, max_k=10, chunk=1024)
+    many = ranked_relevance(emb, labels, max_k=10, chunk=7)
+    assert torch.equal(one[0], many[0]) and torch.equal(one[1], many[1])
+    same_class = (labels.view(-1, 1) == labels.view(1, -1)).sum(1)
+    assert torch.equal(one[1], same_class - 1)  # each query is left out of its own gallery

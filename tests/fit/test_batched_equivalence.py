@@ -68,3 +68,11 @@ def test_float64_fit_runs_and_learns_the_sphere():
     first_epoch_loss_bound = 0.05
     assert result.status == ["ok"] and result.metrics[0]["loss"] < first_epoch_loss_bound
     assert np.isfinite(result.metrics[0]["seconds"])
+
+
+def test_shape_chunks_do_not_change_the_result():
+    shapes = [sphere_samples(0.3 + 0.1 * i, seed=i) for i in range(3)]
+    whole = fit_batch(shapes, tiny_config(max_epochs=2, shape_chunk=0))
+    chunked = fit_batch(shapes, tiny_config(max_epochs=2, shape_chunk=2))
+    for i in range(3):
+        _assert_same(whole.shape_params[i], chunked.shape_params[i])

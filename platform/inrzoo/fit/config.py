@@ -97,6 +97,7 @@ class FitConfig:
     device: str = "cpu"
     dtype: Literal["float32", "float64"] = "float32"
     num_threads: int = 0  # torch intra-op threads; 0 leaves torch's setting alone
+    shape_chunk: int = -1  # shapes per forward/backward: -1 auto (cache-sized on CPU, all on GPU), 0 all
 
     def __post_init__(self) -> None:
         if self.batch_size <= 0:

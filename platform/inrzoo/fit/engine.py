@@ -59,7 +59,8 @@ def fit_group(
     shapes = arch.param_shapes()
     init = flatten_params({n: p.unsqueeze(0) for n, p in arch.init_params(cfg.seed, dtype=dtype, device=device).items()})
     # All parameters of all K INRs in one [K, P] leaf: one gradient tensor, one Adam update.
-    flat = init.repeat(k, 1).requires_grad_(True)
+    flat = init.repeat(k, 1)
+    chunk = shape_chunk(cfg, arch, k)
     data = StackedSamples(points, values, device, dtype)
     streams = [ShapeStream(len(p), cfg.batch_size, stream_rng(cfg.seed, sid)) for p, sid in zip(points, stream_ids)]
     adam = BatchedAdam(flat, cfg.optimizer, torch.full((k,), cfg.optimizer.lr, dtype=torch.float64))
@@ -83,19 +84,17 @@ def fit_group(
         batches = [streams[i].next_batch() for i in row_list]
         idx = torch.as_tensor(np.stack([b for b, _ in batches]), device=device)
         rows_dev = rows.to(device)
-        x, y = data.gather(rows_dev, idx)
-        sub = unflatten_params(flat if len(row_list) == k else flat.index_select(0, rows_dev), shapes)
         epochs = torch.tensor([streams[i].epoch - int(done) for i, (_, done) in zip(row_list, batches)])
-        per_shape = _loss(arch, sub, x, y, epochs, loss_fn, cfg)
-        losses = per_shape.detach().cpu().to(torch.float64).numpy()
+        grad = torch.zeros_like(flat)
+        parts = []
+        for c in range(0, len(row_list), chunk):
+            part = slice(c, c + chunk)
+            parts.append(_chunk_step(arch, shapes, flat, data, rows_dev[part], idx[part], epochs[part], loss_fn, cfg, grad))
+        losses = torch.cat(parts).cpu().to(torch.float64).numpy()
         finite = np.isfinite(losses)
         for j in np.nonzero(~finite)[0]:
             i = row_list[j]
             stop(i, "diverged", f"loss diverged: non-finite loss at step {records[i].steps + 1}")
-        # Non-finite rows contribute nothing: their gradient is cut at the loss.
-        keep = torch.as_tensor(finite, device=per_shape.device)
-        total = torch.where(keep, per_shape, torch.zeros_like(per_shape)).sum()
-        (grad,) = torch.autograd.grad(total, flat)
         adam.step(grad, active.to(device))
         for j, i in enumerate(row_list):
             if not finite[j]:
@@ -113,6 +112,30 @@ def fit_group(
     for i, rec in enumerate(records):
         rec.lr = float(adam.lr[i])
     return GroupFit({n: p.clone() for n, p in unflatten_params(flat.detach(), shapes).items()}, records)
+
+
+def shape_chunk(cfg: FitConfig, arch: Architecture, k: int) -> int:
+    """How many shapes go through one forward/backward. On CPU, a chunk whose activations stay
+    in cache is faster than one huge batched product (memory-bound elementwise work); a
+    GPU wants them all at once."""
+    if cfg.shape_chunk > 0:
+        return cfg.shape_chunk
+    if cfg.shape_chunk == 0 or torch.device(cfg.device).type != "cpu":
+        return k
+    return max(1, min(k, (1 << 19) // (cfg.batch_size * max(arch.spec.hidden))))
+
+
+def _chunk_step(arch, shapes, flat, data, rows, idx, epochs, loss_fn, cfg, grad) -> torch.Tensor:
+    """Loss and gradient of the shapes `rows`; the gradient rows are written into `grad`."""
+    x, y = data.gather(rows, idx)
+    sub = flat.index_select(0, rows).requires_grad_(True)
+    per_shape = _loss(arch, unflatten_params(sub, shapes), x, y, epochs, loss_fn, cfg)
+    # Non-finite rows contribute nothing: their gradient is cut at the loss.
+    keep = torch.isfinite(per_shape)
+    total = torch.where(keep, per_shape, torch.zeros_like(per_shape)).sum()
+    (g,) = torch.autograd.grad(total, sub)
+    grad.index_copy_(0, rows, g)
+    return per_shape.detach()
 
 
 def _loss(arch, params, x, y, epochs, loss_fn: FitLoss, cfg: FitConfig) -> torch.Tensor:

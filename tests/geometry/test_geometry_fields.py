@@ -196,8 +196,40 @@ def test_blocks_give_the_same_answer(monkeypatch):
     import inrzoo.geometry.distance as distance
 
     mesh = g.load(DATA / "bunny.ply")
-    queries = np.random.default_rng(6).uniform(mesh.bounds[0], mesh.bounds[1], (3001, 3))
+    queries = np.random.default_rng(6).uniform(mesh.bounds[0], mesh.bounds[1], (9001, 3))
     whole = g.signed_distance(mesh, queries)
-    monkeypatch.setattr(distance, "BLOCK_SIZE", 256)
+    udf, grad = g.unsigned_distance(mesh, queries, return_gradient=True)
+    monkeypatch.setattr(distance, "BLOCK_SIZE", 1000)
     np.testing.assert_array_equal(g.signed_distance(mesh, queries), whole)
-    np.testing.assert_array_equal(g.signed_distance(mesh, queries.astype(np.float32)), g.signed_distance(mesh, queries.astype(np.float32).astype(np.float64)))
+    np.testing.assert_array_equal(g.unsigned_distance(mesh, queries, return_gradient=True)[1], grad)
+    # Answers come back in input order, small calls (no reordering) agree with large ones.
+    np.testing.assert_array_equal(g.signed_distance(mesh, queries[:100]), whole[:100])
+    np.testing.assert_array_equal(np.abs(whole), udf)
+    float32 = queries.astype(np.float32)
+    np.testing.assert_array_equal(g.signed_distance(mesh, float32), g.signed_distance(mesh, float32.astype(np.float64)))
+
+
+def test_spatial_order_is_a_coherent_permutation():
+    from inrzoo.geometry.blocks import spatial_order
+
+    points = np.random.default_rng(7).uniform(-1, 1, (50_000, 3)).astype(np.float32)
+    order = spatial_order(points)
+    np.testing.assert_array_equal(np.sort(order), np.arange(len(points)))
+    step = np.linalg.norm(np.diff(points[order], axis=0), axis=1).mean()
+    assert step < 0.1 * np.linalg.norm(np.diff(points, axis=0), axis=1).mean()
+
+
+def test_mesh_index_is_cached_and_shapes_pickle():
+    import pickle
+
+    mesh = g.load(DATA / "eight.off")
+    assert g.shape_index(mesh) is g.shape_index(mesh)
+    copy = pickle.loads(pickle.dumps(mesh))
+    np.testing.assert_array_equal(copy.faces, mesh.faces)
+    assert copy.kind == "mesh" and "eight.off" in repr(copy)
+
+
+def test_non_finite_query_points_raise():
+    mesh = g.load(DATA / "eight.off")
+    with pytest.raises(g.GeometryError, match="eight.off: query points contain NaN"):
+        g.signed_distance(mesh, np.array([[0.0, np.nan, 0.0]]))

@@ -169,3 +169,28 @@ def test_constructors_validate_arrays():
         g.VoxelGrid(np.zeros((2, 2, 2)), np.zeros(3), 1.0, source="mine")
     with pytest.raises(g.GeometryError, match="pitch"):
         g.VoxelGrid(np.ones((2, 2, 2)), np.zeros(3), 0.0, source="mine")
+
+
+def test_off_polygons_are_fan_triangulated_and_stl_corners_shared(tmp_path, box):
+    quad_cube = "OFF\n# a cube of quads\n8 6 0\n" + "".join(f"{x} {y} {z} 255 0 0\n" for x in (0, 1) for y in (0, 1) for z in (0, 1)) + \
+        "4 0 1 3 2\n4 4 6 7 5\n4 0 4 5 1\n4 2 3 7 6\n4 0 2 6 4\n4 1 5 7 3 0.5 0.5 0.5\n"
+    mesh = g.load(_write(tmp_path / "quads.off", quad_cube))
+    assert len(mesh.faces) == 12 and mesh.to_trimesh().is_watertight
+    assert abs(mesh.to_trimesh().volume) == pytest.approx(1.0)
+    assert np.abs(g.winding_number(mesh, [[0.5, 0.5, 0.5]])) == pytest.approx(1.0)
+    with pytest.raises(g.GeometryError, match="12 faces exceed max_faces=11"):
+        g.load(_write(tmp_path / "quads6.off", quad_cube), max_faces=11)
+    with pytest.raises(g.GeometryError, match="truncated OFF"):
+        g.load(_write(tmp_path / "short.off", "OFF\n8 6 0\n0 0 0\n"))
+    stl = g.load(_write(tmp_path / "box.stl", box.export(file_type="stl")))
+    assert len(stl.vertices) == 8 and stl.to_trimesh().is_watertight
+
+
+def test_parse_bytes_already_read():
+    data = (DATA / "eight.off").read_bytes()
+    mesh = g.parse(data, "s3://bucket/eight.off")
+    assert mesh.source == "s3://bucket/eight.off" and len(mesh.faces) == 634
+    with pytest.raises(g.GeometryError, match="s3://bucket/eight.off: empty file"):
+        g.parse(b"", "s3://bucket/eight.off")
+    with pytest.raises(g.GeometryError, match="unknown format 'txt'"):
+        g.parse(data, "eight.txt")

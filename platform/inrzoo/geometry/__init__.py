@@ -12,7 +12,7 @@ from .distance import (
     winding_number,
 )
 from .extract import extract_mesh, voxels_from_occupancy
-from .io import load
+from .io import load, parse
 from .normalize import Similarity, fit_similarity, normalize, transform_shape
 from .shapes import GeometryError, Mesh, PointCloud, Shape, VoxelGrid
 from .surface import surface_samples
@@ -31,6 +31,7 @@ __all__ = [
     "fit_similarity",
     "ground_truth",
     "load",
+    "parse",
     "normalize",
     "occupancy",
     "points_from_udf",

@@ -16,6 +16,7 @@ import igl
 import numpy as np
 from scipy.spatial import cKDTree
 
+from .blocks import gather_f64, ordered_blocks
 from .shapes import GeometryError, Mesh, PointCloud, Shape, VoxelGrid
 
 # 1M points per block: ~100 MB of float64 temporaries, and the winding-number tree that
@@ -72,16 +73,9 @@ def _query_points(shape: Shape, points) -> np.ndarray:
     points = np.asarray(points)
     if points.ndim != 2 or points.shape[1] != 3:
         raise GeometryError(shape.source, f"query points must have shape [N, 3], got {list(points.shape)}")
+    if not np.isfinite(points).all():
+        raise GeometryError(shape.source, "query points contain NaN or infinite coordinates")
     return points
-
-
-def _blocks(count: int, size: int = BLOCK_SIZE):
-    for start in range(0, count, size):
-        yield slice(start, min(start + size, count))
-
-
-def _block_f64(points: np.ndarray, block: slice) -> np.ndarray:
-    return np.ascontiguousarray(points[block], dtype=np.float64)
 
 
 def _require(shape: Shape, allowed: tuple[type, ...], what: str) -> None:
@@ -100,8 +94,8 @@ def winding_number(mesh: Mesh, points, *, exact: bool = False) -> np.ndarray:
     """Generalized winding number float64 [N]; exact=True sums every triangle's solid angle."""
     points, index = _prepare(mesh, (Mesh,), "winding number", points)
     out = np.empty(len(points), dtype=np.float64)
-    for block in _blocks(len(points)):
-        chunk = _block_f64(points, block)
+    for block in ordered_blocks(points, BLOCK_SIZE):
+        chunk = gather_f64(points, block)
         out[block] = igl.winding_number(mesh.vertices, mesh.faces, chunk) if exact else index.winding(chunk)
     return out
 
@@ -110,8 +104,8 @@ def signed_distance(mesh: Mesh, points) -> np.ndarray:
     """Exact distance to the surface, negative inside (|winding number| >= 0.5), float32 [N]."""
     points, index = _prepare(mesh, (Mesh,), "signed distance", points)
     out = np.empty(len(points), dtype=np.float32)
-    for block in _blocks(len(points)):
-        chunk = _block_f64(points, block)
+    for block in ordered_blocks(points, BLOCK_SIZE):
+        chunk = gather_f64(points, block)
         squared, _ = index.closest(chunk)
         inside = np.abs(index.winding(chunk)) >= 0.5
         out[block] = np.where(inside, -np.sqrt(squared), np.sqrt(squared))
@@ -127,8 +121,8 @@ def unsigned_distance(shape: Mesh | PointCloud, points, return_gradient: bool = 
     points, index = _prepare(shape, (Mesh, PointCloud), "unsigned distance", points)
     distance = np.empty(len(points), dtype=np.float32)
     gradient = np.empty((len(points), 3), dtype=np.float32) if return_gradient else None
-    for block in _blocks(len(points)):
-        chunk = _block_f64(points, block)
+    for block in ordered_blocks(points, BLOCK_SIZE):
+        chunk = gather_f64(points, block)
         squared, closest = index.closest(chunk)
         d = np.sqrt(squared)
         distance[block] = d
@@ -142,8 +136,9 @@ def unsigned_distance(shape: Mesh | PointCloud, points, return_gradient: bool = 
 def _voxel_occupancy(grid: VoxelGrid, points: np.ndarray) -> np.ndarray:
     out = np.zeros(len(points), dtype=bool)
     dims = np.asarray(grid.occupancy.shape)
-    for block in _blocks(len(points)):
-        cell = np.floor((_block_f64(points, block) - grid.origin) / grid.pitch).astype(np.int64)
+    for start in range(0, len(points), BLOCK_SIZE):  # plain lookups: no need for spatial order
+        block = slice(start, start + BLOCK_SIZE)
+        cell = np.floor((gather_f64(points, block) - grid.origin) / grid.pitch).astype(np.int64)
         inside = ((cell >= 0) & (cell < dims)).all(axis=1)
         hits = cell[inside]
         values = np.zeros(len(cell), dtype=bool)

@@ -1,7 +1,8 @@
-"""Parsers for the array formats (point clouds and voxel grids): XYZ, NPY, NPZ, binvox.
+"""Parsers of our own: OFF (polygons fan-triangulated; trimesh's OFF reader fails on
+polygon faces under numpy 2), XYZ, NPY, NPZ, binvox.
 
 Each parser takes the file's bytes and returns a Shape; `GeometryError` names the URI.
-Meshes (and PLY point clouds) go through trimesh in `io.py`.
+The other mesh formats (and PLY point clouds) go through trimesh in `io.py`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from .shapes import GeometryError, PointCloud, Shape, VoxelGrid
+from .shapes import GeometryError, Mesh, PointCloud, Shape, VoxelGrid
 
 
 def _cloud_from_columns(table: np.ndarray, uri: str) -> PointCloud:
@@ -29,6 +30,43 @@ def _array_shape(array: np.ndarray, uri: str) -> Shape:
     if not np.issubdtype(array.dtype, np.number):
         raise GeometryError(uri, f"unsupported array dtype {array.dtype}")
     return _cloud_from_columns(array.astype(np.float64), uri)
+
+
+def _fan(polygon: list[str]) -> list[tuple[str, str, str]]:
+    return [(polygon[0], polygon[i], polygon[i + 1]) for i in range(1, len(polygon) - 1)]
+
+
+def parse_off(data: bytes, uri: str) -> Shape:
+    """OFF/COFF/NOFF text: header, V F E counts, V vertex lines (extra columns ignored),
+    F face lines "n i1 .. in [colour]" (polygons fan-triangulated); '#' starts a comment."""
+    text = data.decode("utf-8", errors="replace")
+    lines = [stripped for line in text.splitlines() if (stripped := line.split("#", 1)[0].strip())]
+    if not lines or not lines[0].split()[0].upper().endswith("OFF"):
+        raise GeometryError(uri, "cannot parse as OFF: missing 'OFF' header")
+    if "BINARY" in lines[0].upper():
+        raise GeometryError(uri, "cannot parse as OFF: binary OFF is not supported")
+    counts, start = lines[0].split()[1:], 1
+    if not counts:
+        counts, start = (lines[1].split() if len(lines) > 1 else []), 2
+    try:
+        n_vertices, n_faces = int(counts[0]), int(counts[1])
+        vertex_lines = lines[start:start + n_vertices]
+        face_lines = lines[start + n_vertices:start + n_vertices + n_faces]
+        if len(vertex_lines) < n_vertices or len(face_lines) < n_faces:
+            raise GeometryError(uri, f"truncated OFF: header announces {n_vertices} vertices and {n_faces} faces")
+        vertices = np.array([line.split()[:3] for line in vertex_lines], dtype=np.float64)
+        triangles = []
+        for line in face_lines:
+            tokens = line.split()
+            triangles += _fan(tokens[1:1 + int(tokens[0])])
+        faces = np.array(triangles, dtype=np.int64).reshape(-1, 3)
+    except (IndexError, ValueError) as error:
+        raise GeometryError(uri, f"cannot parse as OFF: {error}") from None
+    if n_vertices == 0:
+        raise GeometryError(uri, "empty: no vertices")
+    if len(faces) == 0:
+        return PointCloud(vertices, None, source=uri)
+    return Mesh(vertices, faces, source=uri)
 
 
 def parse_xyz(data: bytes, uri: str) -> PointCloud:

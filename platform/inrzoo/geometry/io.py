@@ -1,4 +1,4 @@
-"""Load any supported geometry file from an fsspec URI into a `Shape`.
+"""Load any supported geometry file from an fsspec URI (or bytes already read) into a `Shape`.
 
 Meshes: STL, OBJ, OFF, PLY, GLB (scenes flattened with their node transforms).
 Point clouds: PLY (no faces), XYZ, NPY, NPZ, with optional normals.
@@ -16,8 +16,9 @@ import numpy as np
 from . import formats
 from .shapes import GeometryError, Mesh, PointCloud, Shape
 
-MESH_FORMATS = ("stl", "obj", "off", "ply", "glb")
-ARRAY_PARSERS = {
+TRIMESH_FORMATS = ("stl", "obj", "ply", "glb")
+OWN_PARSERS = {
+    "off": formats.parse_off,
     "xyz": formats.parse_xyz,
     "npy": formats.parse_npy,
     "npz": formats.parse_npz,
@@ -74,7 +75,7 @@ def _ply_normals(cloud, count: int) -> np.ndarray | None:
     return None
 
 
-def _parse_with_trimesh(data: bytes, fmt: str, uri: str, max_faces: int) -> Shape:
+def _parse_with_trimesh(data: bytes, fmt: str, uri: str) -> Shape:
     import trimesh
 
     try:
@@ -90,10 +91,11 @@ def _parse_with_trimesh(data: bytes, fmt: str, uri: str, max_faces: int) -> Shap
             vertices.append(np.asarray(mesh.vertices, dtype=np.float64))
             faces.append(np.asarray(mesh.faces, dtype=np.int64) + offset)
             offset += len(mesh.vertices)
-        faces_all = np.concatenate(faces)
-        if len(faces_all) > max_faces:
-            raise GeometryError(uri, f"{len(faces_all)} faces exceed max_faces={max_faces}")
-        return Mesh(np.concatenate(vertices), faces_all, source=uri)
+        vertices, faces = np.concatenate(vertices), np.concatenate(faces)
+        if fmt == "stl":  # STL stores a triangle soup: share the corners that coincide exactly
+            vertices, inverse = np.unique(vertices, axis=0, return_inverse=True)
+            faces = inverse.reshape(-1)[faces]
+        return Mesh(vertices, faces, source=uri)
     if clouds:
         points = np.concatenate([np.asarray(c.vertices, dtype=np.float64).reshape(-1, 3) for c in clouds])
         normals = _ply_normals(clouds[0], len(points)) if fmt == "ply" and len(clouds) == 1 else None
@@ -118,18 +120,29 @@ def load(uri: str, *, kind: str | None = None, max_faces: int = 5_000_000, **sto
     as "pointcloud" gives its referenced vertices. Raises GeometryError naming the URI.
     """
     uri = str(uri)
+    _check_kind_and_format(uri, kind)
+    return parse(_read_bytes(uri, storage_options), uri, kind=kind, max_faces=max_faces)
+
+
+def parse(data: bytes, uri: str, *, kind: str | None = None, max_faces: int = 5_000_000) -> Shape:
+    """`load` for bytes already read (the format comes from the extension of `uri`); callers
+    that retry reads against a flaky store read once themselves and parse here."""
+    fmt = _check_kind_and_format(uri, kind)
+    if not data:
+        raise GeometryError(uri, "empty file")
+    declared = _declared_faces(data, fmt)
+    if declared is not None and declared > max_faces:
+        raise GeometryError(uri, f"{declared} faces exceed max_faces={max_faces}")
+    shape = OWN_PARSERS[fmt](data, uri) if fmt in OWN_PARSERS else _parse_with_trimesh(data, fmt, uri)
+    if isinstance(shape, Mesh) and len(shape.faces) > max_faces:  # polygons triangulated, OBJ, GLB
+        raise GeometryError(uri, f"{len(shape.faces)} faces exceed max_faces={max_faces}")
+    return _as_kind(shape, kind, uri)
+
+
+def _check_kind_and_format(uri: str, kind: str | None) -> str:
     if kind is not None and kind not in KINDS:
         raise GeometryError(uri, f"unknown kind {kind!r}; expected one of {KINDS}")
     fmt = file_format(uri)
-    if fmt not in MESH_FORMATS and fmt not in ARRAY_PARSERS:
-        raise GeometryError(uri, f"unknown format {fmt!r}; supported: {sorted(MESH_FORMATS + tuple(ARRAY_PARSERS))}")
-    data = _read_bytes(uri, storage_options)
-    if fmt in ARRAY_PARSERS:
-        shape = ARRAY_PARSERS[fmt](data, uri)
-    else:
-        declared = _declared_faces(data, fmt)
-        if declared is not None and declared > max_faces:
-            raise GeometryError(uri, f"{declared} faces exceed max_faces={max_faces}")
-        shape = _parse_with_trimesh(data, fmt, uri, max_faces)
-    return _as_kind(shape, kind, uri)
-
+    if fmt not in TRIMESH_FORMATS and fmt not in OWN_PARSERS:
+        raise GeometryError(uri, f"unknown format {fmt!r}; supported: {sorted(TRIMESH_FORMATS + tuple(OWN_PARSERS))}")
+    return fmt

@@ -39,7 +39,7 @@ def _check_extent(points: np.ndarray, source: str) -> None:
         raise GeometryError(source, "zero-extent bounding box (all points coincide)")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Mesh:
     """Triangle mesh: float64 vertices [V,3], int64 faces [F,3] indexing them."""
 
@@ -69,13 +69,16 @@ class Mesh:
         used = self.vertices[self.faces.reshape(-1)]
         return np.stack([used.min(axis=0), used.max(axis=0)])
 
+    def __repr__(self) -> str:
+        return f"Mesh({len(self.vertices)} vertices, {len(self.faces)} faces, source={self.source!r})"
+
     def to_trimesh(self):
         import trimesh
 
         return trimesh.Trimesh(self.vertices, self.faces, process=False)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class PointCloud:
     """Points float64 [N,3] with optional unit normals float64 [N,3]."""
 
@@ -96,12 +99,16 @@ class PointCloud:
         object.__setattr__(self, "points", points)
         object.__setattr__(self, "normals", normals)
 
+    def __repr__(self) -> str:
+        normals = "with" if self.normals is not None else "without"
+        return f"PointCloud({len(self.points)} points {normals} normals, source={self.source!r})"
+
     @property
     def bounds(self) -> np.ndarray:
         return np.stack([self.points.min(axis=0), self.points.max(axis=0)])
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class VoxelGrid:
     """Boolean occupancy [X,Y,Z]; voxel (i,j,k) is the cube origin + [i,i+1]x[j,j+1]x[k,k+1] * pitch."""
 
@@ -129,6 +136,10 @@ class VoxelGrid:
         object.__setattr__(self, "occupancy", np.ascontiguousarray(occupancy))
         object.__setattr__(self, "origin", origin)
         object.__setattr__(self, "pitch", pitch)
+
+    def __repr__(self) -> str:
+        return (f"VoxelGrid({'x'.join(map(str, self.occupancy.shape))}, {int(self.occupancy.sum())} occupied, "
+                f"origin={self.origin.tolist()}, pitch={self.pitch:g}, source={self.source!r})")
 
     @property
     def bounds(self) -> np.ndarray:

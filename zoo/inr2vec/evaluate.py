@@ -75,8 +75,9 @@ def _surface_points(mesh, n: int, seed: int) -> np.ndarray:
 
 
 def compare_fields(decoded: PointField, reference: PointField, model: Inr2vec, resolution: int = 64,
-                   n_points: int = 2048, threshold: float = 0.01, seed: int = 0) -> dict[str, float]:
-    """Chamfer and F-score between the surfaces of two fields (NaN when either has no surface)."""
+                   n_points: int = 2048, threshold: float = 0.01, seed: int = 0, norm: str = "l1") -> dict[str, float]:
+    """Chamfer (inrzoo.metrics convention `norm`: "l1" or "l2_squared") and F-score between the
+    surfaces of two fields (NaN when either has no surface)."""
     from inrzoo.metrics import chamfer, fscore
 
     try:
@@ -87,13 +88,13 @@ def compare_fields(decoded: PointField, reference: PointField, model: Inr2vec, r
     if len(mesh_a.faces) == 0 or len(mesh_b.faces) == 0:
         return {"chamfer": math.nan, "fscore": math.nan}
     a, b = _surface_points(mesh_a, n_points, seed), _surface_points(mesh_b, n_points, seed + 1)
-    return {"chamfer": float(chamfer(a, b)), "fscore": float(fscore(a, b, threshold))}
+    return {"chamfer": float(chamfer(a, b, norm=norm)), "fscore": float(fscore(a, b, threshold))}
 
 
 @torch.no_grad()
 def reconstruction_quality(model: Inr2vec, params: Mapping[str, Tensor], forward: BatchedForward, *,
                            resolution: int = 64, n_points: int = 2048, threshold: float = 0.01,
-                           seed: int = 0) -> dict[str, float]:
+                           seed: int = 0, norm: str = "l1") -> dict[str, float]:
     """Mean Chamfer / F-score of decoded shapes against their input INRs (stacked params [K, ...]).
 
     Returns {"chamfer", "fscore", "scored", "failed"}; "failed" counts shapes whose decoded or
@@ -105,7 +106,7 @@ def reconstruction_quality(model: Inr2vec, params: Mapping[str, Tensor], forward
     for i in range(embeddings.shape[0]):
         one = {n: p[i] for n, p in params.items()}
         scores.append(compare_fields(decoded_field(model, embeddings[i]), teacher_field(forward, one, model), model,
-                                     resolution, n_points, threshold, seed + 2 * i))
+                                     resolution, n_points, threshold, seed + 2 * i, norm))
     ok = [s for s in scores if not math.isnan(s["chamfer"])]
     mean = (lambda key: sum(s[key] for s in ok) / len(ok) if ok else math.nan)
     return {"chamfer": mean("chamfer"), "fscore": mean("fscore"), "scored": float(len(ok)),

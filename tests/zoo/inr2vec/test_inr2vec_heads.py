@@ -10,7 +10,7 @@ import torch
 from inrzoo.zoo.inr2vec import Inr2vec
 from inrzoo.zoo.inr2vec.config import ClassifierConfig, DecoderConfig, GanConfig, SegmentationConfig, TransferConfig
 from inrzoo.zoo.inr2vec.generation import build_gan, sample_embeddings, train_latent_gan
-from inrzoo.zoo.inr2vec.heads import Classifier, TransferNet, gradient_penalty
+from inrzoo.zoo.inr2vec.heads import Classifier, SegmentationDecoder, TransferNet, gradient_penalty
 from inrzoo.zoo.inr2vec.segmentation import class_parts_from_labels, part_miou, predict_parts, train_segmentation
 from inrzoo.zoo.inr2vec.tasks import classification_task, train_transfer, transfer_mse
 from inrzoo.zoo.inr2vec.train import embed
@@ -25,6 +25,10 @@ def test_paper_sizes_of_the_heads():
     transfer = TransferNet(1024, 8)
     assert dims(transfer) == [(1024, 1024)] * 8
     assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in transfer.modules()) == 7
+    seg = SegmentationDecoder(1024, 16, 50)  # ShapeNet-Part: 16 classes, 50 parts
+    assert dims(seg)[0] == (1024 + 16 + 63, 512) and dims(seg)[-1] == (512, 50)
+    out = seg(torch.zeros(2, 1024), torch.tensor([0, 15]), torch.zeros(2, 7, 3))
+    assert out.shape == (2, 7, 50)
 
 
 def test_gradient_penalty_of_a_linear_critic_is_exact():

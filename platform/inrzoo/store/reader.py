@@ -7,7 +7,6 @@ fetched concurrently.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,7 +16,15 @@ from zarr.core.sync import sync
 
 from inrzoo.store.layout import STATUS_CODES, decode_params
 from inrzoo.store.records import Record, record_at
-from inrzoo.store.schema import ArchGroup, dataset_rows, open_arch_group, open_record_arrays, open_root, spec_key
+from inrzoo.store.schema import (
+    ArchGroup,
+    dataset_rows,
+    gather,
+    open_arch_group,
+    open_record_arrays,
+    open_root,
+    spec_key,
+)
 from inrzoo.store.storage import Location
 
 
@@ -52,7 +59,7 @@ class WeightDataset:
         """All record columns of the whole dataset (read once, shared by filtered views)."""
         if self._columns is None:
             names = list(self.records)
-            values = sync(_gather(*(self.records[n].async_array.getitem(slice(None)) for n in names)))
+            values = sync(gather(*(self.records[n].async_array.getitem(slice(None)) for n in names)))
             self._columns = dict(zip(names, values))
         return self._columns
 
@@ -135,7 +142,7 @@ class WeightDataset:
             reads = [arr.async_array.getitem(selection) for arr in g.arrays.values()]
         else:
             reads = [arr.async_array.get_orthogonal_selection((rows,)) for arr in g.arrays.values()]
-        values = sync(_gather(*reads)) if rows.size else [np.zeros((0, *s), arr.dtype) for s, arr in
+        values = sync(gather(*reads)) if rows.size else [np.zeros((0, *s), arr.dtype) for s, arr in
                                                                    zip(g.layout.param_shapes.values(), g.arrays.values())]
         return {name: self._to_torch(np.asarray(v), g.dtype) for name, v in zip(g.arrays, values)}
 
@@ -208,10 +215,6 @@ class WeightDataset:
 
     def __repr__(self) -> str:
         return f"WeightDataset({self.uri!r}, rows={len(self)}/{self.num_rows}, archs={[a['label'] for a in self.attrs['archs']]})"
-
-
-async def _gather(*reads: Any) -> list:
-    return await asyncio.gather(*reads)
 
 
 def _as_list(value: Any) -> list:

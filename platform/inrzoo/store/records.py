@@ -14,6 +14,10 @@ import numpy as np
 from inrzoo.store.layout import COLUMNS, METRIC_COLUMNS, STATUS_NAMES, status_code, transform_dict, transform_row
 
 
+# The fitting engine reports the final loss as "loss".
+METRIC_ALIASES = {"loss": "final_loss"}
+
+
 @dataclass
 class RowResult:
     """The outcome of fitting one row, handed to `WeightWriter.write`.
@@ -112,6 +116,7 @@ def apply_result(cols: dict[str, np.ndarray], i: int, result: RowResult, group: 
         cols[name][i] = np.nan
     cols["steps"][i] = -1
     for name, value in (result.metrics or {}).items():
+        name = METRIC_ALIASES.get(name, name)
         if name in METRIC_COLUMNS:
             cols[name][i] = float(value)
         elif name == "steps":

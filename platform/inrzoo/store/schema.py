@@ -126,6 +126,27 @@ def create_record_arrays(root: zarr.Group, rows: int, chunk_rows: int, shard_row
         )
 
 
+async def gather(*steps: Any) -> list:
+    """asyncio.gather inside zarr's event loop (futures must be created on that loop)."""
+    import asyncio
+
+    return await asyncio.gather(*steps)
+
+
+def read_all(arrays: list[zarr.Array], region: slice) -> list[np.ndarray]:
+    """The same rows of several arrays, fetched concurrently."""
+    from zarr.core.sync import sync
+
+    return [np.asarray(v) for v in sync(gather(*(a.async_array.getitem(region) for a in arrays)))]
+
+
+def write_all(blocks: list[tuple[zarr.Array, np.ndarray]], region: slice) -> None:
+    """Write the same rows of several arrays concurrently."""
+    from zarr.core.sync import sync
+
+    sync(gather(*(a.async_array.setitem(region, v) for a, v in blocks)))
+
+
 _MISSING = (FileNotFoundError, KeyError, zarr.errors.NodeTypeValidationError, zarr.errors.ArrayNotFoundError)
 
 
@@ -143,13 +164,8 @@ def open_arrays(root: zarr.Group, wanted: dict[str, tuple[int, ...]], rows: int,
         except _MISSING as exc:
             return exc
 
-    async def everything():
-        import asyncio
-
-        return await asyncio.gather(*(one(path) for path in wanted))
-
     arrays = {}
-    for (path, trailing), opened in zip(wanted.items(), sync(everything())):
+    for (path, trailing), opened in zip(wanted.items(), sync(gather(*(one(path) for path in wanted)))):
         if isinstance(opened, Exception):
             raise StoreError(f"{uri}: required array {path!r} is missing ({type(opened).__name__})") from opened
         if tuple(opened.shape) != (rows, *trailing):

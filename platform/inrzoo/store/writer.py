@@ -38,7 +38,9 @@ from inrzoo.store.schema import (
     open_arch_group,
     open_record_arrays,
     open_root,
+    read_all,
     spec_key,
+    write_all,
 )
 from inrzoo.store.storage import Location, StoreError
 
@@ -160,7 +162,8 @@ class WeightWriter:
             if result.row not in unit:
                 raise ValueError(f"{self.uri}: row {result.row} is outside the unit {start}:{stop}")
             by_row[result.row] = result
-        cols = {name: arr[start:stop] for name, arr in self.records.items()}
+        region = slice(start, stop)
+        cols = dict(zip(self.records, read_all(list(self.records.values()), region)))
         old_arch = cols["arch"].copy()
         new_groups = {}
         for row, result in by_row.items():
@@ -171,20 +174,24 @@ class WeightWriter:
             apply_result(cols, row - start, result, group)
         fresh = np.zeros(stop - start, dtype=bool)
         fresh[[row - start for row in by_row]] = True
+        blocks = []
         for group in self.groups:
-            touched = np.any(old_arch == group.index) or group.index in new_groups.values()
-            if touched:
-                self._write_params(group, start, stop, by_row, fresh, old_arch, cols["arch"])
-        for name in COLUMNS:
-            if name != "status":
-                self.records[name][start:stop] = cols[name]
-        self.records["status"][start:stop] = cols["status"]
+            if np.any(old_arch == group.index) or group.index in new_groups.values():
+                blocks += self._param_blocks(group, region, by_row, fresh, old_arch, cols["arch"])
+        # Each stage is one concurrent round of requests; status goes last.
+        write_all(blocks, region)
+        write_all([(self.records[name], cols[name]) for name in COLUMNS if name != "status"], region)
+        write_all([(self.records["status"], cols["status"])], region)
 
-    def _write_params(self, group, start, stop, by_row, fresh, old_arch, new_arch) -> None:
+    def _param_blocks(self, group, region, by_row, fresh, old_arch, new_arch) -> list:
+        start, stop = region.start, region.stop
         keep_old = np.any((old_arch == group.index) & ~fresh)
-        for name, arr in group.arrays.items():
+        arrays = list(group.arrays.values())
+        old = read_all(arrays, region) if keep_old else [None] * len(arrays)
+        blocks = []
+        for (name, arr), block in zip(group.arrays.items(), old):
             shape = group.layout.param_shapes[name]
-            block = arr[start:stop] if keep_old else np.zeros((stop - start, *shape), dtype=arr.dtype)
+            block = np.zeros((stop - start, *shape), dtype=arr.dtype) if block is None else block
             block[new_arch != group.index] = 0  # rows now elsewhere (or failed) hold the fill value
             for row, result in by_row.items():
                 if new_arch[row - start] != group.index:
@@ -193,7 +200,8 @@ class WeightWriter:
                 if value.shape != shape:
                     raise ValueError(f"{self.uri}: row {row} parameter {name} has shape {value.shape}, expected {shape}")
                 block[row - start] = encode_params(value, group.dtype)
-            arr[start:stop] = block
+            blocks.append((arr, block))
+        return blocks
 
     # --- growing and closing ---------------------------------------------------------------------
     def append(self, listing: Sequence[Any]) -> range:
@@ -213,8 +221,7 @@ class WeightWriter:
 
     def _write_listing(self, start: int, listing: Sequence[Any]) -> None:
         cols = listing_columns(listing, self.attrs["label_names"])
-        for name, arr in self.records.items():
-            arr[start:start + len(listing)] = cols[name]
+        write_all([(self.records[name], cols[name]) for name in self.records], slice(start, start + len(listing)))
 
     def finalize(self, **card_fields: Any) -> dict:
         """Write statistics into the root attributes and the dataset card (README.md); returns the statistics."""

@@ -19,7 +19,7 @@ from inrzoo.fit.config import FitConfig
 from inrzoo.fit.engine import fit_group
 from inrzoo.fit.losses import FitLoss, make_loss
 from inrzoo.fit.presets import preset
-from inrzoo.fit.validate import check_samples, check_surface
+from inrzoo.fit.inputs import check_samples, check_surface
 from inrzoo.inr import ArchSpec, Architecture, Params, build, select_params, stack_params
 
 FAILED = "failed"

@@ -18,7 +18,7 @@ import torch
 from inrzoo.fit.config import FitConfig
 from inrzoo.fit.losses import FitLoss, eikonal
 from inrzoo.fit.optim import BatchedAdam, EarlyStopping, PlateauSchedule
-from inrzoo.fit.streams import ShapeStream, StackedSamples, stream_rng
+from inrzoo.fit.inputs import ShapeStream, StackedSamples, stream_rng
 from inrzoo.inr import Architecture, flatten_params, unflatten_params
 
 Params = dict[str, torch.Tensor]

@@ -7,9 +7,18 @@
 """
 
 from inrzoo.inr.mlp import LayeredINR, Params
-from inrzoo.inr.registry import REGISTRY, Architecture, INRModule, build
 from inrzoo.inr.spec import DEFAULTS, SPEC_VERSION, ArchSpec
-from inrzoo.inr.stacking import flatten_params, select_params, stack_params, unflatten_params, unstack_params
+from inrzoo.inr.registry import (
+    REGISTRY,
+    Architecture,
+    INRModule,
+    build,
+    flatten_params,
+    select_params,
+    stack_params,
+    unflatten_params,
+    unstack_params,
+)
 
 __all__ = [
     "ArchSpec",

@@ -7,9 +7,7 @@ it into the unit sphere, builds its distance index, then resets the kernel's hig
 (/proc/self/clear_refs) and runs ImportanceSampler(pool_size=10M, n=1M).
 
 It prints the peak against two baselines measured in the same run: the 2 GiB budget, and the
-float32 pool itself (12 bytes a point, the least any pool-based method must hold). It also
-prints the CPU-time ratio of distance queries in input (random) order over Z-order, the order
-the sampler queries in (--order-check points of the pool; 0 skips it).
+float32 pool itself (12 bytes a point, the least any pool-based method must hold).
 
     .venv/bin/python benchmarks/sampling_memory.py [--pool-size 10000000] [--n 1000000] [--mesh PATH]
 """
@@ -25,8 +23,6 @@ import trimesh
 
 from inrzoo import geometry
 from inrzoo.sampling import ImportanceSampler
-from inrzoo.sampling.domains import uniform_in_ball
-from inrzoo.sampling.samples import unsigned_distances
 
 DEFAULT_MESH = Path("/work/shared/data/classic/armadillo.off")
 BUDGET = 2 * 1024**3
@@ -60,7 +56,6 @@ def main() -> None:
     parser.add_argument("--pool-size", type=int, default=10_000_000)
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--order-check", type=int, default=200_000)
     args = parser.parse_args()
 
     mesh = load_mesh(args.mesh)
@@ -82,21 +77,6 @@ def main() -> None:
     print(f"peak above the loaded mesh: {peak / 1024**2:,.0f} MiB")
     print(f"ratio peak / 2 GiB budget: {peak / BUDGET:.3f} ({'PASS' if peak < BUDGET else 'FAIL'})")
     print(f"ratio peak / float32 pool ({pool_bytes / 1024**2:,.0f} MiB): {peak / pool_bytes:.2f}")
-    if args.order_check:
-        random_cpu, sorted_cpu = order_speedup(mesh, args.order_check, args.seed)
-        print(f"distance queries, {args.order_check:,} pool points: {random_cpu:.2f} s CPU in random order, "
-              f"{sorted_cpu:.2f} s in Z-order; ratio random / Z-order: {random_cpu / sorted_cpu:.1f}")
-
-
-def order_speedup(mesh: geometry.Mesh, n: int, seed: int) -> tuple[float, float]:
-    """CPU seconds of the pool's distance queries in input order and in Z-order (same points)."""
-    pool = uniform_in_ball(n, np.random.default_rng(seed))
-    start = time.process_time()
-    geometry.unsigned_distance(mesh, pool)
-    random_cpu = time.process_time() - start
-    start = time.process_time()
-    unsigned_distances(mesh, pool)
-    return random_cpu, time.process_time() - start
 
 
 if __name__ == "__main__":

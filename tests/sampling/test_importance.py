@@ -42,13 +42,6 @@ def test_pool_is_the_bounding_sphere_and_values_are_the_ground_truth(sphere):
     assert (s.values < 0).any() and (s.values > 0).any()
 
 
-def test_block_size_bounds_memory_without_changing_the_samples(sphere):
-    a = ImportanceSampler(block_size=3_000, **TINY).sample(sphere, 3)
-    b = ImportanceSampler(block_size=1_000_000, **TINY).sample(sphere, 3)
-    np.testing.assert_array_equal(a.points, b.points)
-    np.testing.assert_array_equal(a.values, b.values)
-
-
 def test_huge_beta_does_not_underflow(sphere):
     s = ImportanceSampler(beta=5_000.0, n=1_000, pool_size=20_000).sample(sphere, 4)
     assert np.abs(s.values).max() < 0.01

@@ -9,7 +9,7 @@ from inrzoo import config, sampling
 
 # Small versions of every registered sampler (the defaults are sized for real fits).
 SMALL = {
-    "importance": dict(n=2_000, pool_size=20_000, block_size=7_000),
+    "importance": dict(n=2_000, pool_size=20_000),
     "near_surface": dict(n_near=1_000, n_uniform=200),
     "near_surface_deepsdf": dict(n_near=1_000, n_uniform=200),
     "near_surface_sergeev": dict(n_near=1_000, n_surface=100),

@@ -32,11 +32,15 @@ def test_concat_keeps_order_and_drops_partial_normals():
         sampling.concat([a, sampling.Samples(np.zeros((1, 3)), np.zeros(1), "sdf")])
 
 
-def test_blockwise_ground_truth_equals_one_call(sphere):
+def test_distances_for_the_weights_match_the_ground_truth(sphere, voxels):
     pts = domains.uniform_in_box(5_000, np.random.default_rng(0))
-    whole = geometry.ground_truth(sphere, pts, "sdf")
-    np.testing.assert_array_equal(samples.evaluate(sphere, pts, "sdf", block_size=777), whole)
-    np.testing.assert_allclose(samples.unsigned_distances(sphere, pts, block_size=999), np.abs(whole), atol=1e-6)
+    sdf = samples.evaluate(sphere, pts, "sdf")
+    np.testing.assert_array_equal(sdf, geometry.ground_truth(sphere, pts, "sdf"))
+    np.testing.assert_allclose(samples.unsigned_distances(sphere, pts), np.abs(sdf), atol=1e-6)
+    # Voxels: distance to the nearest boundary-voxel centre. The box of voxels spans [-0.6, 0.6]^3
+    # with centres at +-0.1, +-0.3, +-0.5 on each axis; the closest boundary centre to the origin
+    # is (0.5, 0.1, 0.1) or a mirror of it.
+    assert samples.unsigned_distances(voxels, np.zeros((1, 3)))[0] == pytest.approx(np.sqrt(0.27))
 
 
 def test_uniform_in_ball_fills_the_ball_uniformly():
@@ -69,15 +73,3 @@ def test_resolve_field_and_generators():
     rng = np.random.default_rng(3)
     assert samples.as_generator(rng) is rng
 
-
-def test_z_order_sorts_along_the_morton_curve():
-    # The 8 corners of a cube, listed so that the Morton code (x bit lowest) is their index.
-    corners = np.array([[x, y, z] for z in (0, 1) for y in (0, 1) for x in (0, 1)], dtype=np.float32)
-    shuffled = np.random.default_rng(0).permutation(8)
-    order = domains.z_order(corners[shuffled] - 0.5, extent=1.0, bits=1)
-    np.testing.assert_array_equal(shuffled[order], np.arange(8))
-    # Points close in space end up close in the order: neighbours in the sorted sequence are
-    # far closer than neighbours in a random sequence.
-    pts = domains.uniform_in_box(20_000, np.random.default_rng(1))
-    step = np.linalg.norm(np.diff(pts[domains.z_order(pts, 1.0)], axis=0), axis=1)
-    assert np.median(step) < 0.1 * np.median(np.linalg.norm(np.diff(pts, axis=0), axis=1))

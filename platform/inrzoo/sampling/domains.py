@@ -28,32 +28,6 @@ def uniform_in_ball(n: int, rng: np.random.Generator, radius: float = 1.0) -> np
     return points
 
 
-def z_order(points: np.ndarray, extent: float, bits: int = 10) -> np.ndarray:
-    """Indices that sort points in [-extent, extent]^3 along a Z-order (Morton) curve.
-
-    Distance queries on libigl's AABB tree run ~5x faster on spatially sorted points (the
-    tree nodes a query visits are still in cache for the next one). 3 x 10 bits fit in uint32.
-    """
-    if not 1 <= bits <= 10:
-        raise ValueError(f"bits must be in [1, 10], got {bits}")
-    key = np.zeros(points.shape[0], dtype=np.uint32)
-    scale = (1 << bits) / (2.0 * extent)
-    for axis in range(3):
-        cell = ((points[:, axis] + np.float32(extent)) * np.float32(scale)).astype(np.int64)
-        np.clip(cell, 0, (1 << bits) - 1, out=cell)
-        key |= _spread_bits(cell.astype(np.uint32)) << np.uint32(axis)
-    return np.argsort(key, kind="stable")
-
-
-def _spread_bits(x: np.ndarray) -> np.ndarray:
-    """Insert two zero bits after each of the low 10 bits of x (the Morton interleave)."""
-    x = (x | (x << np.uint32(16))) & np.uint32(0x030000FF)
-    x = (x | (x << np.uint32(8))) & np.uint32(0x0300F00F)
-    x = (x | (x << np.uint32(4))) & np.uint32(0x030C30C3)
-    x = (x | (x << np.uint32(2))) & np.uint32(0x09249249)
-    return x
-
-
 def uniform_in_box(n: int, rng: np.random.Generator, low: float = -1.0, high: float = 1.0) -> np.ndarray:
     """n points uniform in the axis-aligned cube [low, high]^3."""
     if not high > low:

@@ -6,8 +6,9 @@ probability proportional to w(x) = exp(-beta * |d(x)|), where d is the distance 
 Large beta concentrates the samples near the surface; beta = 30 in the unit-sphere frame is the
 default here (a config value, so other frames or shapes can change it).
 
-Memory: the pool is float32 (12 bytes a point) and its distances are computed block by block,
-so a 10M pool with 1M samples peaks well under 2 GiB (benchmarks/sampling_memory.py measures it).
+Memory: the pool is float32 (12 bytes a point) and the geometry module computes its distances
+in blocks of 1M points, so a 10M pool with 1M samples peaks well under 2 GiB
+(benchmarks/sampling_memory.py measures ~350 MiB on a 208K-face mesh).
 The weights need only the unsigned distance, which skips the winding-number sign for the pool;
 the sampled field (sdf, udf or occupancy) is then evaluated only at the distinct chosen points.
 """
@@ -44,13 +45,10 @@ class ImportanceSampler:
     beta: float = 30.0
     radius: float = 1.0
     field: FieldName | None = None
-    block_size: int = 500_000
 
     def __post_init__(self) -> None:
         check_counts("ImportanceSampler", n=self.n)
         check_counts("ImportanceSampler", pool_size=self.pool_size)
-        if self.block_size <= 0:
-            raise ValueError(f"ImportanceSampler: block_size must be positive, got {self.block_size}")
         if isinstance(self.beta, bool) or not np.isfinite(self.beta) or self.beta < 0:
             raise ValueError(f"ImportanceSampler: beta must be finite and >= 0, got {self.beta!r}")
         check_positive("ImportanceSampler", radius=self.radius)
@@ -64,7 +62,7 @@ class ImportanceSampler:
         chosen = resample(cdf, self.n, rng)
         # Evaluate the field once per distinct pool point; duplicates share the value.
         distinct, inverse = np.unique(chosen, return_inverse=True)
-        values = evaluate(shape, pool[distinct], field, self.block_size)
+        values = evaluate(shape, pool[distinct], field)
         return Samples(points=pool[chosen], values=values[inverse], field=field)
 
     def _cumulative_weights(self, shape: Shape, pool: np.ndarray) -> np.ndarray:
@@ -73,7 +71,7 @@ class ImportanceSampler:
         The weights are taken relative to the closest pool point, exp(-beta (|d| - min |d|)):
         the same probabilities, but no underflow to an all-zero sum for large beta.
         """
-        dist = unsigned_distances(shape, pool, self.block_size)
+        dist = unsigned_distances(shape, pool)
         if not np.all(np.isfinite(dist)):
             raise ValueError(f"{getattr(shape, 'source', '<shape>')}: non-finite distances in the sampling pool")
         cdf = dist.astype(np.float64)

@@ -4,19 +4,17 @@ Every sampler works in the normalized frame (`inrzoo.geometry.normalize` first) 
 `Samples`. Which field the values hold depends on the shape: meshes give a signed distance by
 default (an unsigned one on request, for open surfaces such as garments), point clouds an
 unsigned distance, voxel grids occupancy. Ground truth always comes from
-`inrzoo.geometry.ground_truth`, evaluated in blocks so that large point sets stay bounded in memory.
+`inrzoo.geometry.ground_truth`, which queries in spatially ordered blocks of 1M points, so that
+large point sets stay bounded in memory.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal, Protocol, get_args
 
 import numpy as np
 from scipy.spatial import cKDTree
-
-from inrzoo.sampling.domains import z_order
 
 if TYPE_CHECKING:
     from inrzoo.geometry import Shape
@@ -28,7 +26,7 @@ FIELDS: tuple[str, ...] = get_args(FieldName)
 DEFAULT_FIELD: dict[str, str] = {"mesh": "sdf", "pointcloud": "udf", "voxels": "occupancy"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Samples:
     """Points [N,3] float32 with values [N] float32 of `field`; normals [N,3] only for surface samples."""
 
@@ -91,15 +89,15 @@ def check_field(field: str | None) -> None:
         raise ValueError(f"field {field!r} is not one of {list(FIELDS)} (or None for the shape's default)")
 
 
-def evaluate(shape: Shape, points: np.ndarray, field: str, block_size: int = 1_000_000) -> np.ndarray:
-    """Ground truth of `field` at `points` (float32 [N]), computed block by block."""
+def evaluate(shape: Shape, points: np.ndarray, field: str) -> np.ndarray:
+    """Ground truth of `field` at `points`, float32 [N] (geometry queries in Z-ordered blocks)."""
     from inrzoo.geometry import ground_truth
 
-    return _blockwise(lambda block: ground_truth(shape, block, field), points, block_size)
+    return np.asarray(ground_truth(shape, points, field), dtype=np.float32)
 
 
-def unsigned_distances(shape: Shape, points: np.ndarray, block_size: int = 1_000_000) -> np.ndarray:
-    """Distance to the shape's surface at `points` (float32 [N]), block by block.
+def unsigned_distances(shape: Shape, points: np.ndarray) -> np.ndarray:
+    """Distance to the shape's surface at `points`, float32 [N].
 
     Meshes and point clouds: the exact unsigned distance. Voxel grids have no distance field of
     their own; theirs is the distance to the nearest boundary-voxel centre (within half a voxel
@@ -109,24 +107,8 @@ def unsigned_distances(shape: Shape, points: np.ndarray, block_size: int = 1_000
 
     if getattr(shape, "kind", None) == "voxels":
         tree = cKDTree(shape.centers(shape.boundary_index()))
-        return _blockwise(lambda block: tree.query(block, k=1)[0], points, block_size)
-    return _blockwise(lambda block: unsigned_distance(shape, block), points, block_size)
-
-
-def _blockwise(measure: Callable[[np.ndarray], np.ndarray], points: np.ndarray, block_size: int) -> np.ndarray:
-    """measure(points) as float32 [N], taken on blocks of spatially sorted points.
-
-    Spatial (Z-order) blocks keep consecutive queries close, which makes libigl's AABB and
-    scipy's KD-tree queries several times faster; the results are put back in input order.
-    """
-    out = np.empty(points.shape[0], dtype=np.float32)
-    if points.shape[0] == 0:
-        return out
-    order = z_order(points, extent=max(float(np.abs(points).max()), 1e-6))
-    for start in range(0, points.shape[0], block_size):
-        index = order[start : start + block_size]
-        out[index] = measure(points[index])
-    return out
+        return tree.query(points, k=1)[0].astype(np.float32)
+    return np.asarray(unsigned_distance(shape, points), dtype=np.float32)
 
 
 def concat(parts: list[Samples]) -> Samples:

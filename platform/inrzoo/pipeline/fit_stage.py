@@ -1,54 +1,25 @@
 """Fit-and-write stage: one work unit (a chunk-aligned row range) of prepared shapes -> its rows.
 
 A work unit is fitted as one batch (K INRs as stacked tensors) and written as one aligned
-region of the dataset, so two workers never touch the same chunk. Object-store writes are
-retried with exponential backoff; when the store stays unreachable the unit fails with an error
-that names the store, and a later resubmission picks the unit up again (its rows are pending).
+region of the dataset, so two workers never touch the same chunk. When the object store stays
+unreachable the unit fails with an error that names the store, and a later resubmission picks
+the unit up again (its rows are still pending).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from inrzoo.fit import OK, fit_batch
 from inrzoo.pipeline.config import ResolvedConversion
 from inrzoo.pipeline.prepare import PreparedShape
+from inrzoo.pipeline.retry import store_name, with_retries
 from inrzoo.store import RowResult, WeightWriter
-
-T = TypeVar("T")
-
-
-class StoreUnavailableError(RuntimeError):
-    """The object store did not answer after every retry."""
-
-
-def with_retries(action: Callable[[], T], what: str, store: str, attempts: int, backoff_s: float) -> T:
-    """Run `action`, retrying OSError-like failures with exponential backoff."""
-    delay = backoff_s
-    for attempt in range(1, attempts + 1):
-        try:
-            return action()
-        except (OSError, TimeoutError, ConnectionError) as exc:
-            if attempt == attempts:
-                raise StoreUnavailableError(
-                    f"{what}: the object store at {store} did not answer after {attempts} attempts "
-                    f"({type(exc).__name__}: {exc})"
-                ) from exc
-            print(f"[inrzoo] {what}: {type(exc).__name__} from {store}; retry {attempt}/{attempts - 1} in {delay:.1f}s",
-                  flush=True)
-            time.sleep(delay)
-            delay *= 2
-    raise AssertionError("unreachable")
-
-
-def store_name(uri: str, storage_options: dict[str, Any]) -> str:
-    endpoint = (storage_options.get("client_kwargs") or {}).get("endpoint_url") or storage_options.get("endpoint_url")
-    return f"{uri} (endpoint {endpoint})" if endpoint else uri
 
 
 def fit_unit(prepared: Sequence[PreparedShape], conv: ResolvedConversion) -> list[RowResult]:
@@ -92,6 +63,9 @@ class FitWorker:
         import torch
 
         self.conv = conv
+        # One thread count for every executor: the same floating-point reduction order, so the
+        # weights do not depend on where a unit was fitted.
+        torch.set_num_threads(conv.fit.num_threads or max(1, int(conv.config.runtime.cpus_per_fit_worker)))
         if conv.fit.device == "cuda" and not torch.cuda.is_available():
             raise RuntimeError("fit.device is 'cuda' but this worker sees no GPU")
         out = conv.config.output

@@ -18,6 +18,7 @@ import numpy as np
 
 from inrzoo import geometry, sampling
 from inrzoo.pipeline.config import ResolvedConversion
+from inrzoo.pipeline.retry import StoreUnavailableError, store_name, with_retries
 
 
 @dataclass
@@ -40,12 +41,16 @@ def shape_seed(seed: int, shape_id: str) -> int:
     return int.from_bytes(digest[:8], "little") >> 1
 
 
-def file_sha256(uri: str, storage_options: dict[str, Any]) -> str:
-    digest = hashlib.sha256()
-    with fsspec.open(uri, "rb", **storage_options) as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def read_source(uri: str, conv: ResolvedConversion) -> bytes:
+    """The source file's bytes; a store that does not answer stops the unit (rows stay pending)."""
+    src, runtime = conv.config.source, conv.config.runtime
+
+    def read() -> bytes:
+        with fsspec.open(uri, "rb", **src.storage_options) as handle:
+            return handle.read()
+
+    return with_retries(read, f"read {uri}", store_name(uri, src.storage_options), runtime.store_retries,
+                        runtime.store_backoff_s)
 
 
 def prepare_shape(ref: dict[str, Any], row: int, conv: ResolvedConversion) -> PreparedShape:
@@ -54,16 +59,17 @@ def prepare_shape(ref: dict[str, Any], row: int, conv: ResolvedConversion) -> Pr
     started = time.perf_counter()
     seed = shape_seed(cfg.seed, ref["id"])
     try:
-        storage = cfg.source.storage_options
-        sha = file_sha256(ref["uri"], storage)
-        kind = ref.get("kind") or None
-        shape = geometry.load(ref["uri"], kind=kind, max_faces=cfg.max_faces, **storage)
+        data = read_source(ref["uri"], conv)
+        sha = hashlib.sha256(data).hexdigest()
+        shape = geometry.parse(data, ref["uri"], kind=ref.get("kind") or None, max_faces=cfg.max_faces)
         normalized, transform = geometry.normalize(shape, mode=conv.normalize)
         rng = np.random.default_rng(seed)
         sampler = sampling.get(conv.sampler_name, **_sampler_fields(conv))
         samples = sampler.sample(normalized, rng)
         surface, _ = geometry.surface_samples(normalized, cfg.eval.surface_points, rng)
         _check_samples(samples, ref["uri"])
+    except StoreUnavailableError:
+        raise  # not the shape's fault: the unit fails and is retried by the next run
     except Exception as exc:  # any reason a shape cannot be prepared is recorded, not raised
         return PreparedShape(row=row, id=ref["id"], status="failed", error=_reason(exc, ref["uri"]),
                              seconds=time.perf_counter() - started, stream_seed=seed)

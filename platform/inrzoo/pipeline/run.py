@@ -18,10 +18,11 @@ import numpy as np
 
 from inrzoo import collections as shape_collections
 from inrzoo.pipeline.config import ConvertConfig, ResolvedConversion, resolve
-from inrzoo.pipeline.fit_stage import FitWorker, store_name, with_retries
+from inrzoo.pipeline.fit_stage import FitWorker
 from inrzoo.pipeline.prepare import prepare_shape
 from inrzoo.pipeline.progress import Progress
 from inrzoo.pipeline.resume import open_or_create
+from inrzoo.pipeline.retry import store_name, with_retries
 from inrzoo.store import STATUS_CODES
 
 
@@ -66,9 +67,19 @@ def ensure_ray(cfg: ConvertConfig) -> None:
     if ray.is_initialized():
         return
     address = cfg.runtime.ray_address or os.environ.get("RAY_ADDRESS", "")
+    if address.startswith(("http://", "https://")):
+        # The job API address that `infra/local/up` exports for `ray job submit`; drivers
+        # started outside a job join the cluster through its GCS address instead.
+        address = os.environ.get("INRZOO_RAY_GCS_ADDRESS", "")
+        if not address:
+            raise ValueError(f"RAY_ADDRESS={os.environ['RAY_ADDRESS']} is a job API URL: submit with "
+                             "`ray job submit`, or set runtime.ray_address to the cluster's host:port")
     if address:
         ray.init(address=address, log_to_driver=True)
     else:
+        # Explicit auth mode: a local ray.init would otherwise write ~/.ray/auth_token, after which
+        # a later `ray start` requires tokens for `ray job submit` (docs/services.md).
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
         ray.init(address="local", num_cpus=min(2, os.cpu_count() or 1), include_dashboard=False,
                  object_store_memory=cfg.runtime.object_store_memory)
 
@@ -135,7 +146,8 @@ def _execute(units: list[dict[str, Any]], conv: ResolvedConversion) -> Iterator[
     # prepare into the fitting actors, which would idle their GPUs while meshes load.
     ds = ds.map(prepare_unit, fn_kwargs={"conv": conv}, num_cpus=cfg.runtime.prepare_cpus,
                 memory=cfg.runtime.prepare_memory)
-    ds = ds.map(FitWorker, fn_constructor_kwargs={"conv": conv}, concurrency=cfg.runtime.fit_workers,
+    ds = ds.map(FitWorker, fn_constructor_kwargs={"conv": conv},
+                compute=ray.data.ActorPoolStrategy(size=cfg.runtime.fit_workers),
                 num_cpus=cfg.runtime.cpus_per_fit_worker, num_gpus=gpus)
     yield from ds.iter_rows()
 

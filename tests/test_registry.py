@@ -1,0 +1,62 @@
+"""The zoo registry on an embedded MLflow store: logged from code, gated aliases, listing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pytest
+from mlflow.models import infer_signature
+from safetensors.numpy import save_file
+
+from inrzoo.registry import Gate, RegistryConfig, list_zoo, log_model_from_code, promote_if_gates_pass
+
+MODEL_CODE = Path(__file__).parent / "integration" / "affine_model_code.py"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture()
+def tracking(tmp_path, monkeypatch):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment(experiment_id=mlflow.create_experiment("zoo", artifact_location=(tmp_path / "a").as_uri()))
+    return uri
+
+
+def register(tmp_path, name):
+    weights = tmp_path / "weights.safetensors"
+    save_file({"w": np.eye(2, dtype=np.float32), "b": np.ones(2, dtype=np.float32)}, str(weights))
+    x = np.zeros((1, 2), dtype=np.float32)
+    with mlflow.start_run():
+        return log_model_from_code(MODEL_CODE, {"weights": str(weights)}, registered_name=name,
+                                   signature=infer_signature(x, x), input_example=x,
+                                   tags={"inrzoo.dataset": "file:///d.zarr"}, description="affine test model")
+
+
+def test_alias_only_when_every_gate_passes(tracking, tmp_path):
+    version = register(tmp_path, "affine")
+    cfg = RegistryConfig(model_name="affine", gates=[Gate("accuracy", ">=", 0.5), Gate("loss", "<", 1.0)])
+    promoted, why = promote_if_gates_pass("affine", version.version, {"accuracy": 0.4, "loss": 0.1}, cfg)
+    assert not promoted and "accuracy=0.4 >= 0.5: fail" in why
+    assert mlflow.MlflowClient().get_registered_model("affine").aliases == {}
+    promoted, _ = promote_if_gates_pass("affine", version.version, {"accuracy": 0.9, "loss": 0.1}, cfg)
+    assert promoted
+    model = mlflow.pyfunc.load_model("models:/affine@champion")
+    np.testing.assert_allclose(model.predict(np.array([[1.0, 2.0]], dtype=np.float32)), [[2.0, 3.0]])
+
+
+def test_list_zoo_shows_versions_aliases_and_tags(tracking, tmp_path):
+    first = register(tmp_path, "affine")
+    register(tmp_path, "affine")
+    promote_if_gates_pass("affine", first.version, {"accuracy": 1.0}, RegistryConfig(gates=[Gate("accuracy")]))
+    rows = list_zoo(tracking)
+    assert [(r["name"], r["version"], r["aliases"]) for r in rows] == [("affine", "2", []), ("affine", "1", ["champion"])]
+    assert rows[1]["tags"]["inrzoo.dataset"] == "file:///d.zarr" and rows[1]["description"] == "affine test model"
+
+
+def test_gate_rejects_unknown_comparator():
+    with pytest.raises(ValueError, match="op must be one of"):
+        Gate("accuracy", "=>", 0.5)

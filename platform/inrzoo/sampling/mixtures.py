@@ -3,15 +3,17 @@
 inr2vec (thesis, app. C.5): 250K points close to the surface N(0, 0.001), 200K at medium
 distance N(0, 0.01), 25K far N(0, 0.1) and 25K uniform in [-1, 1]^3. We read those numbers as
 standard deviations, not variances: the released inr2vec code passes them as `stds` and draws
-`randn * sigma` (sample_points_around_pcd), and variances of 0.1 would put the "far" points up to
-~1 unit away, mostly outside the domain they are clipped to. The released configs use 0.003 for
-the close band and add 100K on-surface points; `Inr2vecSampler.released_code()` gives that
-variant. Perturbed points are clamped into [-1, 1]^3 as in the released code.
+`randn * sigma` (sample_points_around_pcd); read as a variance, 0.1 would be a std of 0.32,
+a third of the domain's half-width, for a band meant to stay near the surface. The released
+configs use 0.003 for the close band and add 100K on-surface points;
+`Inr2vecSampler.released_code()` gives that variant. Perturbed points are clamped into
+[-1, 1]^3 as in the released code.
 
 DrapeNet (app. A.1.3), for garments as unsigned distance fields: 30% of the points on the
 surface, 30% perturbed with Gaussian noise of standard deviation eps, 30% with 3 eps, 10%
-uniform in the box. The paper leaves eps to the frame; 0.003 is our default because the released
-DrapeNet preprocessing draws its two closest bands with std 0.003 and 0.01 (~3x apart).
+uniform in the box ([-1, 1]^3, the normalized domain). eps is a config value; its default
+0.003 is our choice (the appendix text was not at hand to check its value), taken from the
+released DrapeNet preprocessing, whose two closest bands have std 0.003 and 0.01 (~3x apart).
 """
 
 from __future__ import annotations

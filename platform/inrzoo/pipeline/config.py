@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from inrzoo import config as configlib
 from inrzoo.fit import FitConfig, preset as fit_preset
+from inrzoo.pipeline.augment import AugmentConfig
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class ConvertConfig:
     normalize: Literal["", "sphere", "cube"] = ""  # empty: the preset's pairing
     target: Literal["", "auto", "sdf", "udf", "occupancy"] = ""  # empty: the preset's pairing
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
     fit: dict[str, Any] = field(default_factory=dict)  # overrides of the preset's FitConfig
     seed: int = 0  # shared initialization and every per-shape sample stream derive from it
     max_faces: int = 5_000_000

@@ -17,6 +17,7 @@ import fsspec
 import numpy as np
 
 from inrzoo import geometry, sampling
+from inrzoo.pipeline.augment import augment_index, jitter_shape, scale_shape
 from inrzoo.pipeline.config import ResolvedConversion
 from inrzoo.pipeline.retry import StoreUnavailableError, store_name, with_retries
 
@@ -62,8 +63,13 @@ def prepare_shape(ref: dict[str, Any], row: int, conv: ResolvedConversion) -> Pr
         data = read_source(ref["uri"], conv)
         sha = hashlib.sha256(data).hexdigest()
         shape = geometry.parse(data, ref["uri"], kind=ref.get("kind") or None, max_faces=cfg.max_faces)
-        normalized, transform = geometry.normalize(shape, mode=conv.normalize)
         rng = np.random.default_rng(seed)
+        augmented = augment_index(ref) > 0
+        if augmented:
+            shape = scale_shape(shape, cfg.augment, rng)
+        normalized, transform = geometry.normalize(shape, mode=conv.normalize)
+        if augmented:
+            normalized = jitter_shape(normalized, cfg.augment, rng)
         sampler = sampling.get(conv.sampler_name, **_sampler_fields(conv))
         samples = sampler.sample(normalized, rng)
         surface, _ = geometry.surface_samples(normalized, cfg.eval.surface_points, rng)

@@ -17,6 +17,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from inrzoo import collections as shape_collections
+from inrzoo.pipeline.augment import expand_listing
 from inrzoo.pipeline.config import ConvertConfig, ResolvedConversion, resolve
 from inrzoo.pipeline.fit_stage import FitWorker
 from inrzoo.pipeline.prepare import prepare_shape
@@ -50,7 +51,7 @@ def list_shapes(cfg: ConvertConfig) -> list[dict[str, Any]]:
     src = cfg.source
     collection = shape_collections.get(src.collection, src.uri, storage_options=src.storage_options, **src.options)
     refs = [ref.to_dict() for ref in collection.list()]
-    return refs[: src.limit] if src.limit > 0 else refs
+    return expand_listing(refs[: src.limit] if src.limit > 0 else refs, cfg.augment)
 
 
 def prepare_unit(unit: dict[str, Any], conv: ResolvedConversion) -> dict[str, Any]:

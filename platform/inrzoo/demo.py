@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True, help="the demo conversion config (jobs/configs/demo.yaml)")
     parser.add_argument("--out", default="out/demo", help="folder for the dataset and the pictures")
     parser.add_argument("--show", type=int, default=4, help="reconstructions drawn in the PNG grid")
-    parser.add_argument("--resolution", type=int, default=96, help="marching-cubes resolution of the grid")
+    parser.add_argument("--resolution", type=int, default=64, help="marching-cubes resolution of the grid")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
     args = parser.parse_args(argv)
 

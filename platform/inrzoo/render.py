@@ -19,7 +19,7 @@ def pyplot():
     return plt
 
 
-def draw_mesh(ax: Any, mesh: Any, bounds: tuple[np.ndarray, float] | None = None, max_faces: int = 20_000) -> None:
+def draw_mesh(ax: Any, mesh: Any, bounds: tuple[np.ndarray, float] | None = None, max_faces: int = 60_000) -> None:
     """Lambert-shaded triangles of a trimesh on a 3D axis; bounds = (center, half extent)."""
     from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 

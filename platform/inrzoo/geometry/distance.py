@@ -26,7 +26,7 @@ FIELDS = ("sdf", "udf", "occupancy")
 
 
 class MeshIndex:
-    """Acceleration structures of one mesh: AABB tree for closest points, face normals."""
+    """Acceleration structure of one mesh: libigl AABB tree for exact closest points."""
 
     def __init__(self, mesh: Mesh):
         self.vertices = mesh.vertices

@@ -107,7 +107,7 @@ def _as_kind(shape: Shape, kind: str | None, uri: str) -> Shape:
     if kind is None or shape.kind == kind:
         return shape
     if kind == "pointcloud" and isinstance(shape, Mesh):
-        return PointCloud(shape.vertices[np.unique(shape.faces)], None, source=uri)
+        return PointCloud(shape.used_vertices(), None, source=uri)
     if kind == "mesh" and isinstance(shape, PointCloud):
         raise GeometryError(uri, "no faces: file holds a point cloud, kind='mesh' was asked")
     raise GeometryError(uri, f"file holds {shape.kind}, kind={kind!r} was asked")

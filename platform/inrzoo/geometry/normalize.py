@@ -69,7 +69,7 @@ class Similarity:
 def _extreme_points(shape: Shape) -> np.ndarray:
     """Points whose bounding box / farthest distance define the shape's extent."""
     if isinstance(shape, Mesh):
-        return shape.vertices[np.unique(shape.faces)]
+        return shape.used_vertices()
     if isinstance(shape, PointCloud):
         return shape.points
     corners = shape.boundary_index()

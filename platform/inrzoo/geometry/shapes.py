@@ -58,15 +58,21 @@ class Mesh:
             raise GeometryError(self.source, "no faces")
         if faces.min() < 0 or faces.max() >= len(vertices):
             raise GeometryError(self.source, "face indices out of range of the vertices")
-        # Only the referenced vertices define the shape's extent.
-        _check_extent(vertices[np.unique(faces)], self.source)
         object.__setattr__(self, "vertices", vertices)
         object.__setattr__(self, "faces", faces)
+        # Only the referenced vertices define the shape's extent.
+        _check_extent(self.used_vertices(), self.source)
+
+    def used_vertices(self) -> np.ndarray:
+        """The vertices that some face references (unreferenced ones are not part of the shape)."""
+        used = np.zeros(len(self.vertices), dtype=bool)
+        used[self.faces.reshape(-1)] = True
+        return self.vertices if used.all() else self.vertices[used]
 
     @property
     def bounds(self) -> np.ndarray:
         """[2, 3] min and max corner of the referenced vertices."""
-        used = self.vertices[self.faces.reshape(-1)]
+        used = self.used_vertices()
         return np.stack([used.min(axis=0), used.max(axis=0)])
 
     def __repr__(self) -> str:

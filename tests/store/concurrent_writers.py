@@ -25,11 +25,12 @@ WORKER = r"""
 import json, sys
 from inrzoo.store import WeightWriter
 from store.weights_helpers import TOY, TOY_WIDE, ok_result
-uri, options, index, workers = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+uri, options, units = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
 writer = WeightWriter.open(uri, options)
-for unit in writer.work_units()[index::workers]:
+for start, stop in units:
+    unit = range(start, stop)
     writer.write(unit, [ok_result(TOY_WIDE, r, arch=1) if r % 7 == 3 else ok_result(TOY, r, arch=0) for r in unit])
-print("done", index)
+print("done", len(units))
 """
 
 
@@ -37,7 +38,10 @@ def run_four_writers(uri: str, storage_options: dict, rows: int = 203, chunk_row
     writer = inrzoo.create_weights(uri, listing(rows), [TOY, TOY_WIDE], chunk_rows=chunk_rows, shard_rows=shard_rows,
                                    storage_options=storage_options)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, uri, json.dumps(storage_options), str(i), str(WORKERS)],
+    # The coordinator hands out the units once: a worker that listed pending units itself
+    # after another had started would see a different list.
+    units = [[u.start, u.stop] for u in writer.work_units()]
+    procs = [subprocess.Popen([sys.executable, "-c", WORKER, uri, json.dumps(storage_options), json.dumps(units[i::WORKERS])],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
              for i in range(WORKERS)]
     for proc in procs:

@@ -128,7 +128,8 @@ class WeightWriter:
         return np.flatnonzero(self.records["status"][:] == STATUS_CODES["pending"])
 
     def work_units(self, pending_only: bool = True) -> list[range]:
-        """The units that still hold pending rows (or all units); hand each to one worker."""
+        """The units that still hold pending rows (or all units). List them once, in the
+        coordinator, and hand each to one worker: a list taken later differs as rows complete."""
         if not pending_only:
             return self.regions()
         pending = set((self.pending_rows() // self.unit_rows).tolist())

@@ -21,6 +21,8 @@ def test_extract_mesh_round_trips_a_real_mesh_through_its_sdf():
     step = 2.1 / (resolution - 1) * similarity.scale
     assert np.abs(g.unsigned_distance(mesh, extracted.vertices)).max() < 0.5 * step
     assert extracted.volume == pytest.approx(mesh.to_trimesh().volume, rel=0.03)
+    points, normals = g.surface_samples(extracted, 1000, np.random.default_rng(0))  # a Trimesh is a mesh too
+    assert np.abs(g.unsigned_distance(mesh, points)).max() < step and normals.shape == (1000, 3)
 
 
 def test_extract_mesh_accepts_torch_fields_and_reports_missing_surface():

@@ -194,3 +194,10 @@ def test_parse_bytes_already_read():
         g.parse(b"", "s3://bucket/eight.off")
     with pytest.raises(g.GeometryError, match="unknown format 'txt'"):
         g.parse(data, "eight.txt")
+
+
+def test_geometry_error_message_forms():
+    error = g.GeometryError("s3://b/x.stl", "empty file")
+    assert str(error) == "s3://b/x.stl: empty file" and error.source == "s3://b/x.stl" and error.reason == "empty file"
+    assert isinstance(error, ValueError)
+    assert str(g.GeometryError("s3://b/x.stl: broken")) == "s3://b/x.stl: broken"

@@ -16,10 +16,11 @@ import numpy as np
 class GeometryError(ValueError):
     """A shape or a geometry file cannot be used; the message names the source and why."""
 
-    def __init__(self, source: str, reason: str):
-        super().__init__(f"{source}: {reason}")
-        self.source = source
-        self.reason = reason
+    def __init__(self, source: str, reason: str | None = None):
+        # GeometryError("uri", "why") is the norm; a single ready-made message is accepted too.
+        super().__init__(source if reason is None else f"{source}: {reason}")
+        self.source = source if reason is not None else None
+        self.reason = reason if reason is not None else source
 
 
 def _points_array(values, name: str, source: str) -> np.ndarray:

@@ -32,6 +32,14 @@ def _array_shape(array: np.ndarray, uri: str) -> Shape:
     return _cloud_from_columns(array.astype(np.float64), uri)
 
 
+def _table(lines: list[str], columns: int, dtype) -> np.ndarray | None:
+    """Fast path: every line has exactly `columns` numbers (else None)."""
+    tokens = " ".join(lines).split()
+    if len(tokens) != columns * len(lines):
+        return None
+    return np.array(tokens, dtype=dtype).reshape(-1, columns)
+
+
 def _fan(polygon: list[str]) -> list[tuple[str, str, str]]:
     return [(polygon[0], polygon[i], polygon[i + 1]) for i in range(1, len(polygon) - 1)]
 
@@ -54,12 +62,18 @@ def parse_off(data: bytes, uri: str) -> Shape:
         face_lines = lines[start + n_vertices:start + n_vertices + n_faces]
         if len(vertex_lines) < n_vertices or len(face_lines) < n_faces:
             raise GeometryError(uri, f"truncated OFF: header announces {n_vertices} vertices and {n_faces} faces")
-        vertices = np.array([line.split()[:3] for line in vertex_lines], dtype=np.float64)
-        triangles = []
-        for line in face_lines:
-            tokens = line.split()
-            triangles += _fan(tokens[1:1 + int(tokens[0])])
-        faces = np.array(triangles, dtype=np.int64).reshape(-1, 3)
+        vertices = _table(vertex_lines, 3, np.float64)
+        if vertices is None:  # extra columns (colours, normals) on some lines
+            vertices = np.array([line.split()[:3] for line in vertex_lines], dtype=np.float64)
+        faces = _table(face_lines, 4, np.int64)
+        if faces is not None and (faces[:, 0] == 3).all():
+            faces = faces[:, 1:]
+        else:  # polygons or colour columns: line by line
+            triangles = []
+            for line in face_lines:
+                tokens = line.split()
+                triangles += _fan(tokens[1:1 + int(tokens[0])])
+            faces = np.array(triangles, dtype=np.int64).reshape(-1, 3)
     except (IndexError, ValueError) as error:
         raise GeometryError(uri, f"cannot parse as OFF: {error}") from None
     if n_vertices == 0:

@@ -29,10 +29,10 @@ DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 EXTENSIONS = (".stl", ".off", ".ply", ".obj")
 
 
-def mesh_paths(data: Path, folders: list[str], limit: int) -> list[Path]:
+def mesh_paths(data: Path, folders: list[str], limit: int, offset: int = 0) -> list[Path]:
     paths = []
     for folder in folders:
-        found = sorted(p for p in (data / folder).iterdir() if p.suffix.lower() in EXTENSIONS)
+        found = sorted(p for p in (data / folder).iterdir() if p.suffix.lower() in EXTENSIONS)[offset:]
         paths += found[:limit] if limit > 0 else found
     return paths
 
@@ -70,6 +70,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--folders", nargs="+", default=["printables", "classic"])
     ap.add_argument("--limit", type=int, default=0, help="meshes per folder (0 = all)")
+    ap.add_argument("--offset", type=int, default=0, help="skip this many meshes of each folder (sorted by name)")
     ap.add_argument("--samples", type=int, default=1_000_000)
     ap.add_argument("--pool", type=int, default=10_000_000)
     ap.add_argument("--epochs", type=int, default=100)
@@ -82,7 +83,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    paths = mesh_paths(args.data, args.folders, args.limit)
+    paths = mesh_paths(args.data, args.folders, args.limit, args.offset)
     print(f"davies preset on {len(paths)} meshes ({', '.join(args.folders)}); budget: {args.samples:,} importance "
           f"samples from a {args.pool:,} pool, up to {args.epochs} epochs (early stopping on), K={args.k}, "
           f"escalation {'on' if args.escalate else 'off'}, marching cubes {args.resolution}^3, "

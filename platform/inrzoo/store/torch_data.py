@@ -34,6 +34,9 @@ class WeightBatches(Dataset):
         self.group_rows = group_rows[order]
         self.labels = dataset.columns["label"][self.rows].astype(np.int64)
         self.flat = flat
+        self.chunk_rows = int(dataset.attrs["layout"]["chunk_rows"])
+        self.num_rows = dataset.num_rows
+        self._block: tuple[int, int, dict] | None = None  # last chunk span read (start, stop, params)
         stop = len(self.rows) - (len(self.rows) % batch_size if drop_last else 0)
         self.batches = [slice(s, min(s + batch_size, stop)) for s in range(0, stop, batch_size)]
         self._dataset = dataset
@@ -41,6 +44,7 @@ class WeightBatches(Dataset):
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_dataset"] = None
+        state["_block"] = None
         return state
 
     def _open(self):
@@ -55,11 +59,7 @@ class WeightBatches(Dataset):
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         part = self.batches[i]
-        group_rows = self.group_rows[part]
-        order = np.argsort(group_rows, kind="stable")  # read in storage order, hand back in batch order
-        params = self._open().read_params(group_rows[order], self.group)
-        inverse = torch.as_tensor(np.argsort(order))
-        params = {name: value[inverse] for name, value in params.items()}
+        params = self._read(self.group_rows[part])
         batch = {
             "params": params,
             "label": torch.as_tensor(self.labels[part]),
@@ -68,6 +68,25 @@ class WeightBatches(Dataset):
         if self.flat:
             batch["flat"] = torch.cat([v.reshape(v.shape[0], -1) for v in params.values()], dim=1)
         return batch
+
+
+    def _read(self, group_rows: np.ndarray) -> dict[str, torch.Tensor]:
+        """Rows of a batch, cut from the whole chunks that cover them (zarr reads whole chunks
+        anyway). The last span read is kept, so consecutive batches smaller than a chunk do not
+        fetch the same chunk again; scattered rows (shuffle_rows) read only their own chunks."""
+        first, last = int(group_rows.min()), int(group_rows.max())
+        start = first // self.chunk_rows * self.chunk_rows
+        stop = min(-(-(last + 1) // self.chunk_rows) * self.chunk_rows, self.num_rows)
+        cached = self._block is not None and self._block[0] <= first and last < self._block[1]
+        if not cached and stop - start > 4 * max(len(group_rows), self.chunk_rows):
+            order = np.argsort(group_rows, kind="stable")  # read in storage order, hand back in batch order
+            params = self._open().read_params(group_rows[order], self.group)
+            inverse = torch.as_tensor(np.argsort(order))
+            return {name: value[inverse] for name, value in params.items()}
+        if not cached:
+            self._block = (start, stop, self._open().read_params(np.arange(start, stop), self.group))
+        index = torch.as_tensor(group_rows - self._block[0])
+        return {name: value[index] for name, value in self._block[2].items()}
 
 
 def weight_loader(dataset: Any, batch_size: int = 64, *, shuffle: bool = False, num_workers: int = 0,

@@ -10,6 +10,7 @@ no worker writes.
 from __future__ import annotations
 
 import getpass
+import math
 import platform
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -65,20 +66,24 @@ class WeightWriter:
     # --- construction ----------------------------------------------------------------------------
     @classmethod
     def create(cls, uri: str, listing: Sequence[Any], archs: Sequence[Any], *, dtype: str = "float32",
-               chunk_rows: int = 64, shard_rows: int | None = None, codec: str = "zstd", level: int = 5,
+               chunk_rows: int | None = None, shard_rows: int | None = None, codec: str = "zstd", level: int = 5,
                init_seed: int | None = None, config: dict | None = None, collection: dict | None = None,
                label_names: Sequence[str] | None = None, storage_options: dict | None = None,
                overwrite: bool = False) -> "WeightWriter":
         """A new dataset with one pending row per listing item and one group per architecture.
 
+        chunk_rows: rows per chunk (default: about 512 KiB of the largest parameter, 8..128
+        rows); every object-store request then carries many INRs. The write unit is the chunk
+        (or the shard with shard_rows).
         archs: the architectures rows may end up in (an escalation ladder: all its rungs);
         ArchSpec, its JSON, or ArchLayout. config: the resolved sampler/loss/fit configs and
         budget; collection: the source collection (name, root, licences).
         """
         check_dtype(dtype)
+        layouts = [ArchLayout.from_spec(a) for a in archs]
+        chunk_rows = chunk_rows or default_chunk_rows(layouts, dtype)
         if chunk_rows < 1 or (shard_rows is not None and (shard_rows < chunk_rows or shard_rows % chunk_rows)):
             raise ValueError(f"{uri}: shard_rows ({shard_rows}) must be a positive multiple of chunk_rows ({chunk_rows})")
-        layouts = [ArchLayout.from_spec(a) for a in archs]
         if not layouts:
             raise ValueError(f"{uri}: a dataset needs at least one architecture")
         if len({layout.key for layout in layouts}) != len(layouts):
@@ -233,6 +238,14 @@ class WeightWriter:
         self.root.attrs[ROOT_ATTR] = self.attrs
         self.location.write_text("README.md", render_card(self, stats, **card_fields))
         return stats
+
+
+def default_chunk_rows(layouts: Sequence[ArchLayout], dtype: str, target_bytes: int = 512 * 1024) -> int:
+    """A power of two in [8, 128] rows giving chunks of about target_bytes for the largest tensor."""
+    itemsize = 4 if dtype == "float32" else 2
+    largest = max(math.prod(shape) for layout in layouts for shape in layout.param_shapes.values()) * itemsize
+    rows = 2 ** max(0, int(math.log2(max(target_bytes // largest, 1))))
+    return int(min(max(rows, 8), 128))
 
 
 def create_weights(uri: str, listing: Sequence[Any], archs: Sequence[Any], **options: Any) -> WeightWriter:

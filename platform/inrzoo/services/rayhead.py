@@ -22,6 +22,8 @@ class RayHead(Service):
     # with any other Ray on the machine; nothing outside needs them, so pick free ones.
     internal_port_names = ("client_server", "dashboard_agent")
     default_start_timeout_s = 180.0
+    # A client's RAY_ADDRESS (e.g. from another stack's env.sh) must not leak into the head.
+    unset_env = ("RAY_ADDRESS",)
 
     def public_ports(self) -> dict[str, int]:
         return {"dashboard": self.settings.ray_dashboard_port, "gcs": self.settings.ray_port}

@@ -39,6 +39,7 @@ class Service:
     port_names: tuple[str, ...] = ()  # public ports, checked before starting
     internal_port_names: tuple[str, ...] = ()  # picked free at each start
     default_start_timeout_s = 60.0
+    unset_env: tuple[str, ...] = ()  # caller's variables the service must not inherit
 
     def __init__(self, settings: ServiceSettings):
         self.settings = settings
@@ -145,7 +146,8 @@ class Service:
         ports.update({name: processes.free_port() for name in self.internal_port_names})
         self.prepare()
         command = [binary, *self.command(ports)]
-        env = {**os.environ, **self.extra_env()}
+        env = {k: v for k, v in os.environ.items() if k not in self.unset_env}
+        env.update(self.extra_env())
         env["PATH"] = venv_bin_dir() + os.pathsep + env.get("PATH", "")
         began = time.monotonic()
         with open(self.log_path, "ab") as log:

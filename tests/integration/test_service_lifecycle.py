@@ -11,6 +11,7 @@ from servicescripts import (
     assert_names_service_port_and_log, fake_binary, pids_mentioning, run, script_env, wait_dead,
 )
 
+from inrzoo.services import ServiceSettings
 from inrzoo.services.envfile import read_env_file
 from inrzoo.services.processes import free_port
 
@@ -35,6 +36,7 @@ def test_object_store_start_twice_stop_twice(tmp_path):
     assert stopped.returncode == 0 and "objectstore: stopped" in stopped.stderr
     assert wait_dead(record["pid"])
     assert not pids_mentioning(str(state))
+    assert not ServiceSettings(state_dir=state).runtime_dir("objectstore").exists()
     assert "not running" in run("objectstore", "stop", env=env).stderr
     assert run("objectstore", "status", env=env).returncode == 3
     assert "AWS_ENDPOINT_URL" not in read_env_file(state / "env.sh")

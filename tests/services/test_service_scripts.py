@@ -9,10 +9,11 @@ import os
 import socket
 
 import pytest
-
 from servicescripts import (
     SERVICES, assert_names_service_port_and_log, fake_binary, run, script_env, wait_dead,
 )
+
+from inrzoo.services import ServiceSettings
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -49,6 +50,8 @@ def test_service_dying_while_starting_leaves_nothing_running(name, tmp_path):
     assert "exited with code 3 while starting" in result.stderr
     assert "fatal: cannot bind" in result.stderr  # the log's tail is quoted
     assert wait_dead(int((tmp_path / "helper.pid").read_text()))
+    # The state dir path is long, so sockets went to /tmp/inrzoo-<hash>: removed again.
+    assert not ServiceSettings(state_dir=tmp_path / "state").runtime_dir(name).exists()
 
 
 def test_service_that_never_answers_times_out_and_is_stopped(tmp_path):

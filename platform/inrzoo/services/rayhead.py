@@ -51,7 +51,8 @@ class RayHead(Service):
         temp_dir = self.settings.runtime_dir(self.name)
         temp_dir.mkdir(parents=True, exist_ok=True)
         link = self.dir / "ray-temp"
-        if temp_dir != self.dir / "run" and not link.exists():
+        if temp_dir != self.dir / "run":
+            link.unlink(missing_ok=True)
             link.symlink_to(temp_dir)  # the session logs, found from the state dir
         if self.settings.ray_auth_mode == "token":
             self.auth_token()

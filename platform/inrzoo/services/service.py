@@ -173,6 +173,7 @@ class Service:
             processes.terminate_tree(proc.pid, grace_s=5.0)
             proc.wait()
             self.record_path.unlink(missing_ok=True)
+            self._remove_outside_runtime_dir()
             raise
         record.ready_s = round(time.monotonic() - began, 2)
         self._write_record(record)
@@ -209,7 +210,19 @@ class Service:
             if still:
                 raise self.error(f"processes {sorted(still)} survived SIGKILL")
             self.record_path.unlink(missing_ok=True)
+            self._remove_outside_runtime_dir()
             return True
+
+    def _remove_outside_runtime_dir(self) -> None:
+        """A runtime dir moved to /tmp (long state dir paths) would otherwise pile up there."""
+        run = self.settings.runtime_dir(self.name)
+        if run.is_relative_to(self.settings.state_dir):
+            return
+        shutil.rmtree(run, ignore_errors=True)
+        try:
+            run.parent.rmdir()  # /tmp/inrzoo-<hash>, once no service of this state dir uses it
+        except OSError:
+            pass
 
     def status(self) -> str:
         """'running', 'unhealthy' (alive but not answering) or 'stopped'."""

@@ -1,8 +1,8 @@
 """WeightDataset: lazy, filtered read access to a weight dataset on any fsspec store.
 
-Opening reads only metadata (root and group zarr.json files, checked against the format);
-record columns are read on first use, parameters per request, all arrays of one request
-fetched concurrently.
+Opening reads the metadata (root and group zarr.json files, checked against the format) and,
+to apply filters, the record columns (small: a few bytes per row); parameters are read per
+request, all arrays of one request fetched concurrently.
 """
 
 from __future__ import annotations
@@ -171,13 +171,14 @@ class WeightDataset:
         frame="original": points are in each shape's source frame and are normalized with the
         row's transform first; values are the INR's output either way.
         """
-        group, rows = self.group_rows(indices)
+        group, group_rows = self.group_rows(indices)
         arch = self.architecture(group)
-        params = {k: v.float() for k, v in self.read_params(rows, group).items()}
+        params = {k: v.float() for k, v in self.read_params(group_rows, group).items()}
         x = torch.as_tensor(points, dtype=torch.float32)
-        x = x.expand(len(rows), *x.shape) if x.dim() == 2 else x
+        x = x.expand(len(group_rows), *x.shape) if x.dim() == 2 else x
         if frame == "original":
-            t = torch.as_tensor(self.columns["transform"][self.rows[list(indices)]], dtype=torch.float32)
+            dataset_rows = self.rows[[_position(int(i), len(self), self.uri) for i in indices]]
+            t = torch.as_tensor(self.columns["transform"][dataset_rows], dtype=torch.float32)
             x = (x - t[:, None, :3]) / t[:, None, 3:4]
         elif frame != "normalized":
             raise ValueError(f"frame must be 'normalized' or 'original', got {frame!r}")

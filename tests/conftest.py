@@ -46,6 +46,14 @@ class ServiceStack:
         }
         self.started: list[str] = []
         self.reuse_env = self._reuse_environment()
+        self.watchdog: subprocess.Popen | None = None
+
+    def _start_watchdog(self) -> None:
+        """Stops this session's services if pytest dies without its teardown (SIGKILL, a
+        hard timeout), so that a CI machine is not left with servers running."""
+        watch = f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 2; done; exec {INFRA / 'down'}"
+        self.watchdog = subprocess.Popen(["sh", "-c", watch], env=self.env, start_new_session=True,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     @staticmethod
     def _reuse_environment() -> dict[str, str] | None:
@@ -61,20 +69,25 @@ class ServiceStack:
     def ensure(self, name: str) -> dict[str, str]:
         """Client environment of service `name`, started now if needed."""
         if self.reuse_env is not None and self.script(name, "status", self.reuse_env).returncode == 0:
-            return self._client_env(name, self.reuse_env)
+            return self._client_env(self.reuse_env)
+        if self.watchdog is None:
+            self._start_watchdog()
         result = self.script(name, "start", self.env)
         if result.returncode != 0:
             raise ServiceError(f"infra/local/{name} start failed:\n{result.stderr}")
         if "already running" not in result.stderr and name not in self.started:
             self.started.append(name)
-        return self._client_env(name, self.env)
+        return self._client_env(self.env)
 
     @staticmethod
-    def _client_env(name: str, env: dict[str, str]) -> dict[str, str]:
+    def _client_env(env: dict[str, str]) -> dict[str, str]:
         """The env.sh that every start rewrites with the running services' variables."""
         return read_env_file(Path(env["INRZOO_STATE_DIR"]) / "env.sh")
 
     def close(self) -> None:
+        if self.watchdog is not None:
+            self.watchdog.kill()
+            self.watchdog.wait()
         failures = []
         for name in reversed([n for n in SERVICES if n in self.started]):
             result = self.script(name, "stop", self.env)

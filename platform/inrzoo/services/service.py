@@ -144,26 +144,15 @@ class Service:
                 raise self.error(f"port {port} ({port_name}) is already in use")
         ports = dict(self.public_ports())
         ports.update({name: processes.free_port() for name in self.internal_port_names})
-        self.prepare()
-        command = [binary, *self.command(ports)]
-        env = {k: v for k, v in os.environ.items() if k not in self.unset_env}
-        env.update(self.extra_env())
-        env["PATH"] = venv_bin_dir() + os.pathsep + env.get("PATH", "")
+        try:
+            proc = self._launch(binary, ports)
+        except ServiceError:
+            self._remove_outside_runtime_dir()
+            raise
         began = time.monotonic()
-        with open(self.log_path, "ab") as log:
-            self._log_offset = log.tell()  # error messages quote this attempt's lines only
-            log.write(f"\n=== {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(command)}\n".encode())
-            log.flush()
-            try:
-                proc = subprocess.Popen(
-                    command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    cwd=self.dir, env=env, start_new_session=True,  # own group: stop kills it all
-                )
-            except OSError as exc:
-                raise self.error(f"cannot run {binary!r} ({exc})") from None
         record = ProcessRecord(
             pid=proc.pid, start_ticks=processes.start_ticks(proc.pid) or 0, ports=ports,
-            command=command, started_at=time.time(),
+            command=list(proc.args), started_at=time.time(),
         )
         self._write_record(record)
         try:
@@ -179,6 +168,26 @@ class Service:
         self._write_record(record)
         return record
 
+    def _launch(self, binary: str, ports: dict[str, int]) -> subprocess.Popen:
+        """Write the configuration and start the process in its own session (its group is
+        what stop kills), output appended to the log."""
+        self.prepare()
+        command = [binary, *self.command(ports)]
+        env = {k: v for k, v in os.environ.items() if k not in self.unset_env}
+        env.update(self.extra_env())
+        env["PATH"] = venv_bin_dir() + os.pathsep + env.get("PATH", "")
+        with open(self.log_path, "ab") as log:
+            self._log_offset = log.tell()  # error messages quote this attempt's lines only
+            log.write(f"\n=== {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(command)}\n".encode())
+            log.flush()
+            try:
+                return subprocess.Popen(
+                    command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    cwd=self.dir, env=env, start_new_session=True,
+                )
+            except OSError as exc:
+                raise self.error(f"cannot run {binary!r} ({exc})") from None
+
     def _write_record(self, record: ProcessRecord) -> None:
         self.record_path.write_text(json.dumps(asdict(record), indent=1))
 
@@ -193,7 +202,8 @@ class Service:
             if self.is_ready(record):
                 return
             if time.monotonic() > deadline:
-                raise self.error(f"not ready after {timeout:.0f} s (timeout)")
+                raise self.error(f"not ready after {timeout:.0f} s (timeout)",
+                                 f"last lines of the log:\n{self.log_tail()}")
             time.sleep(0.3)
 
     def stop(self) -> bool:

@@ -112,7 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shapes", type=int, default=512)
     parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--chunk-rows", type=int, default=None, help="default: the writer's (128 for this architecture)")
+    parser.add_argument("--chunk-rows", type=int, default=None, help="default: the writer's (256 for this architecture)")
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
 

@@ -66,15 +66,16 @@ class WeightWriter:
     # --- construction ----------------------------------------------------------------------------
     @classmethod
     def create(cls, uri: str, listing: Sequence[Any], archs: Sequence[Any], *, dtype: str = "float32",
-               chunk_rows: int | None = None, shard_rows: int | None = None, codec: str = "zstd", level: int = 5,
+               chunk_rows: int | None = None, shard_rows: int | None = None, codec: str = "blosc", level: int = 5,
                init_seed: int | None = None, config: dict | None = None, collection: dict | None = None,
                label_names: Sequence[str] | None = None, storage_options: dict | None = None,
                overwrite: bool = False) -> "WeightWriter":
         """A new dataset with one pending row per listing item and one group per architecture.
 
-        chunk_rows: rows per chunk (default: about 512 KiB of the largest parameter, 8..128
+        chunk_rows: rows per chunk (default: about 1 MiB of the largest parameter, 8..256
         rows); every object-store request then carries many INRs. The write unit is the chunk
-        (or the shard with shard_rows).
+        (or the shard with shard_rows). codec: blosc (zstd with byte shuffle, the smallest in
+        benchmarks/store_size.py), zstd, gzip or none.
         archs: the architectures rows may end up in (an escalation ladder: all its rungs);
         ArchSpec, its JSON, or ArchLayout. config: the resolved sampler/loss/fit configs and
         budget; collection: the source collection (name, root, licences).
@@ -240,12 +241,12 @@ class WeightWriter:
         return stats
 
 
-def default_chunk_rows(layouts: Sequence[ArchLayout], dtype: str, target_bytes: int = 512 * 1024) -> int:
-    """A power of two in [8, 128] rows giving chunks of about target_bytes for the largest tensor."""
+def default_chunk_rows(layouts: Sequence[ArchLayout], dtype: str, target_bytes: int = 1024 * 1024) -> int:
+    """A power of two in [8, 256] rows giving chunks of about target_bytes for the largest tensor."""
     itemsize = 4 if dtype == "float32" else 2
     largest = max(math.prod(shape) for layout in layouts for shape in layout.param_shapes.values()) * itemsize
     rows = 2 ** max(0, int(math.log2(max(target_bytes // largest, 1))))
-    return int(min(max(rows, 8), 128))
+    return int(min(max(rows, 8), 256))
 
 
 def create_weights(uri: str, listing: Sequence[Any], archs: Sequence[Any], **options: Any) -> WeightWriter:

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import inrzoo
-from inrzoo.store import RowResult, WeightWriter
+from inrzoo.store import RowResult, StoreError, WeightWriter
 from inrzoo.store.layout import decode_params, encode_params
 from store.weights_helpers import TOY, TOY_WIDE, fill, listing, ok_result, params_for
 
@@ -169,3 +169,18 @@ def test_create_refuses_to_overwrite(uri):
     with pytest.raises(ValueError, match="already exists"):
         inrzoo.create_weights(uri, listing(2), [TOY])
     assert inrzoo.create_weights(uri, listing(3), [TOY], overwrite=True).num_rows == 3
+
+
+def test_create_checks_its_arguments_before_writing(uri):
+    with pytest.raises(ValueError, match="unknown codec 'lz9'"):
+        inrzoo.create_weights(uri, listing(2), [TOY], codec="lz9")
+    with pytest.raises(ValueError, match="unknown parameter dtype 'float8'"):
+        inrzoo.create_weights(uri, listing(2), [TOY], dtype="float8")
+    with pytest.raises(ValueError, match="at least one architecture"):
+        inrzoo.create_weights(uri, listing(2), [])
+    with pytest.raises(ValueError, match="listed twice"):
+        inrzoo.create_weights(uri, listing(2), [TOY, TOY])
+    with pytest.raises(ValueError, match="multiple of chunk_rows"):
+        inrzoo.create_weights(uri, listing(2), [TOY], chunk_rows=4, shard_rows=6)
+    with pytest.raises(StoreError, match="no Zarr v3 group at the dataset root"):
+        inrzoo.open_weights(uri)  # nothing was written by the refused calls

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
+import zarr
 
 import inrzoo
 from inrzoo.store.layout import (
@@ -28,6 +29,7 @@ from inrzoo.store.layout import (
     aligned_units,
     check_dtype,
     check_unit,
+    codec_config,
     encode_params,
 )
 from inrzoo.store.records import RowResult, apply_result, label_names_of, listing_columns
@@ -81,17 +83,16 @@ class WeightWriter:
         budget; collection: the source collection (name, root, licences).
         """
         check_dtype(dtype)
+        codec_config(codec, level, 4)  # an unknown codec fails before anything is written
         layouts = [ArchLayout.from_spec(a) for a in archs]
-        chunk_rows = chunk_rows or default_chunk_rows(layouts, dtype)
-        if chunk_rows < 1 or (shard_rows is not None and (shard_rows < chunk_rows or shard_rows % chunk_rows)):
-            raise ValueError(f"{uri}: shard_rows ({shard_rows}) must be a positive multiple of chunk_rows ({chunk_rows})")
         if not layouts:
             raise ValueError(f"{uri}: a dataset needs at least one architecture")
         if len({layout.key for layout in layouts}) != len(layouts):
             raise ValueError(f"{uri}: the same architecture is listed twice")
+        chunk_rows = chunk_rows or default_chunk_rows(layouts, dtype)
+        if chunk_rows < 1 or (shard_rows is not None and (shard_rows < chunk_rows or shard_rows % chunk_rows)):
+            raise ValueError(f"{uri}: shard_rows ({shard_rows}) must be a positive multiple of chunk_rows ({chunk_rows})")
         location = Location(uri, storage_options, read_only=False)
-        import zarr
-
         if not overwrite and location.exists("zarr.json"):
             raise StoreError(f"{uri}: a dataset already exists here (pass overwrite=True to replace it)")
         if overwrite:

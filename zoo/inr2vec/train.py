@@ -40,17 +40,26 @@ def batch_params(batch: Any, names: Iterable[str]) -> dict[str, Tensor]:
     return {n: batch[n] for n in names}
 
 
+def unwrap(model: torch.nn.Module) -> Inr2vec:
+    """The Inr2vec inside a DistributedDataParallel wrapper (or the model itself)."""
+    return getattr(model, "module", model)
+
+
 def _to(params: Mapping[str, Tensor], device: torch.device | str | None) -> dict[str, Tensor]:
     return {n: (p.to(device) if device is not None else p).float() for n, p in params.items()}
 
 
 def train_step(model: Inr2vec, params: Mapping[str, Tensor], optimizer: torch.optim.Optimizer,
                forward: BatchedForward, generator: torch.Generator | None = None) -> float:
-    """One optimisation step on K stacked INRs; returns the reconstruction loss."""
+    """One optimisation step on K stacked INRs; returns the reconstruction loss.
+
+    `model` may be DDP-wrapped: its forward then all-reduces the gradients in backward.
+    """
     model.train()
-    queries, targets = teacher_targets(forward, params, model.config.teacher, model.config.loss, generator)
+    config = unwrap(model).config
+    queries, targets = teacher_targets(forward, params, config.teacher, config.loss, generator)
     output = model(params, queries)
-    loss = reconstruction_loss(output, targets, model.config.loss)
+    loss = reconstruction_loss(output, targets, config.loss)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
@@ -69,7 +78,7 @@ def train_epoch(model: Inr2vec, batches: Iterable[Any], optimizer: torch.optim.O
     for batch in batches:
         if max_steps is not None and steps >= max_steps:
             break
-        params = _to(batch_params(batch, model.param_shapes), device)
+        params = _to(batch_params(batch, unwrap(model).param_shapes), device)
         if next(iter(params.values())).shape[0] < 2:
             continue  # BatchNorm cannot train on a single INR; skip a ragged last batch of one
         total += train_step(model, params, optimizer, forward, generator)

@@ -127,6 +127,10 @@ def evaluate_model(model: Inr2vec, views: dict[str, WeightDataset], cfg: Evaluat
         metrics.update(classification_metrics(data["train"], data["test"], num_classes, cfg.classifier,
                                               data.get("val"), raw_weights=raw))
         metrics.update(retrieval_metrics(data["test"]))
+        if raw:  # the same ranking on the raw weights (standardized with the train statistics)
+            train_flat = data["train"].flat
+            scaled = (data["test"].flat - train_flat.mean(0)) / train_flat.std(0).clamp_min(1e-6)
+            metrics.update(retrieval_metrics(SplitData(scaled, data["test"].labels), prefix="raw_weights_"))
     metrics.update(reconstruction_metrics(model, views["test"], cfg))
     paths = plot_artifacts(model, data["test"], out_dir, class_names, cfg.mesh_resolution) if cfg.plots else []
     return metrics, paths

@@ -1,22 +1,29 @@
 """The pieces of the inr2vec training job: zoo config, splits and shards, training checkpoints,
-the registered encoder (model from code, gated alias) and the TorchTrainer on a local Ray."""
+the registered encoder (model from code, gated alias), the TorchTrainer on a local Ray, and the
+downstream-task functions with the tasks job."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import mlflow
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from inrzoo import config as configlib
 from inrzoo.registry import Gate, RegistryConfig, list_zoo
 from inrzoo.store import RowResult, create_weights, open_weights
-from inrzoo.zoo.inr2vec import Inr2vec, make_optimizer, train_epoch
-from inrzoo.zoo.inr2vec.job_config import Inr2vecJobConfig, load_job_config
+from inrzoo.zoo.inr2vec import Inr2vec, make_optimizer, save_inr2vec, train_epoch
+from inrzoo.zoo.inr2vec.config import GanConfig, MultiTaskConfig, SegmentationConfig, TransferConfig
+from inrzoo.zoo.inr2vec.job_config import DatasetSection, Inr2vecJobConfig, load_job_config
 from inrzoo.zoo.inr2vec.registering import register_encoder
 from inrzoo.zoo.inr2vec.splits import shard, split_views
+from inrzoo.zoo.inr2vec.task_jobs import generation_task, multitask_task, segmentation_task, transfer_task
 from inrzoo.zoo.inr2vec.train_state import load_training_state, save_training_state
 
 REPO = Path(__file__).resolve().parents[3]
@@ -173,3 +180,68 @@ def test_torch_trainer_trains_checkpoints_and_resumes(local_ray, siren_families,
     out = capfd.readouterr()
     logs = out.out + out.err
     assert "resumed from the checkpoint of epoch 2" in logs and "epoch 3/3" in logs and "epoch 1/3" not in logs
+
+
+
+# --- downstream tasks and the tasks job ---------------------------------------------------------
+
+@pytest.fixture()
+def trained(siren_families, tiny_config, tmp_path):
+    torch.manual_seed(0)
+    arch, params, labels = siren_families(8)
+    ds = write_dataset(str(tmp_path / "d.zarr"), arch, params, labels)
+    model = Inr2vec(arch.param_shapes(), tiny_config())
+    optimizer = make_optimizer(model, 1e-3, 1e-2)
+    for _ in range(3):
+        train_epoch(model, ds.loader(4, shuffle=True), optimizer, arch.forward)
+    return model.eval(), ds, split_views(ds, DatasetSection(uri=ds.uri))
+
+
+@pytest.mark.slow
+def test_generation_decodes_gan_samples_to_meshes(trained, tmp_path):
+    model, _, views = trained
+    metrics = generation_task(model, views["train"], GanConfig(epochs=3, batch_size=4, generator_dims=[16],
+                                                               discriminator_dims=[16, 16]), tmp_path / "gen",
+                              samples=2, resolution=16)
+    assert set(metrics) == {"gan_critic_loss", "gan_generator_loss", "generated_meshes", "generated_nearest_ratio"}
+    assert metrics["generated_meshes"] == len(list((tmp_path / "gen").glob("generated_*.ply")))
+
+
+@pytest.mark.slow
+def test_transfer_onto_the_same_space_matches_shapes(trained):
+    model, _, views = trained
+    metrics = transfer_task(model, views, model, views, TransferConfig(num_layers=2, epochs=200, batch_size=8, lr=1e-2))
+    assert metrics["transfer_mse"] < 1.0 and 0.0 <= metrics["transfer_top1"] <= 1.0
+
+
+@pytest.mark.slow
+def test_multitask_and_holdout_protocol_report_accuracy(trained):
+    model, _, views = trained
+    small = MultiTaskConfig()
+    small.classifier.layers_dim, small.classifier.epochs, small.classifier.batch_size = [16, 16, 8], 5, 8
+    joint = multitask_task(model, views, small, epochs=1)
+    held = multitask_task(model, views, small, epochs=1, holdout=True)
+    assert 0 <= joint["multitask_test_accuracy"] <= 1 and 0 <= held["multitask_test_accuracy"] <= 1
+    assert joint["multitask_classification"] > 0 and "multitask_classification" not in held
+
+
+@pytest.mark.slow
+def test_segmentation_refuses_datasets_without_part_labels(trained):
+    model, ds, views = trained
+    with pytest.raises(ValueError, match="part segmentation needs rows with part labels"):
+        segmentation_task(model, views, SegmentationConfig(epochs=1))
+
+
+@pytest.mark.slow
+def test_tasks_job_classifies_from_a_saved_model(trained, tmp_path):
+    model, ds, _ = trained
+    weights = save_inr2vec(model, str(tmp_path / "m.safetensors"))
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"dataset": {"uri": ds.uri}, "tracking": {"enabled": False},
+                                      "evaluation": {"classifier": {"epochs": 5, "batch_size": 8,
+                                                                    "layers_dim": [16, 16, 8]}}}))
+    done = subprocess.run([sys.executable, str(REPO / "jobs" / "inr2vec_tasks.py"), "classify", "--model", weights,
+                           "--config", str(config)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads(done.stdout.split("[inr2vec] classify: ")[1].splitlines()[0])
+    assert {"accuracy", "raw_weights_accuracy", "chance_accuracy"} <= set(metrics)

@@ -114,18 +114,25 @@ def run_training_job(cfg: Inr2vecJobConfig, out_dir: str | Path | None = None) -
     return summary
 
 
+def mlflow_name(name: str) -> str:
+    """MLflow metric names allow no '@' (map@1 -> map_at_1)."""
+    return name.replace("@", "_at_")
+
+
 def log_outcome(model: Inr2vec, example_rows: Any, cfg: Inr2vecJobConfig, metrics: dict[str, float],
                 pngs: list[Path], arch_json: str, dataset_digest: str, format_version: str) -> Registration | None:
     """Evaluation metrics and PNGs into the active run; the encoder into the registry (gated)."""
     import mlflow
 
-    mlflow.log_metrics({f"eval_{k}": float(v) for k, v in metrics.items()})
+    logged = {mlflow_name(f"eval_{k}"): float(v) for k, v in metrics.items()}
+    mlflow.log_metrics(logged)
     for png in pngs:
         mlflow.log_artifact(str(png), artifact_path="plots")
     if not cfg.registry.model_name:
         return None
     example = next(iter(example_rows.loader(2, flat=True)))["flat"].numpy()
-    registration = register_encoder(model, example, cfg.registry, metrics, arch_json=arch_json,
+    # Gates may name a metric as the evaluation returns it (map@1) or as MLflow shows it (eval_map_at_1).
+    registration = register_encoder(model, example, cfg.registry, {**metrics, **logged}, arch_json=arch_json,
                                     dataset_uri=cfg.dataset.uri, dataset_digest=dataset_digest,
                                     format_version=format_version)
     print(f"[inr2vec] registered {registration.name} version {registration.version}: "

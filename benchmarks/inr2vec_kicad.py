@@ -11,6 +11,15 @@
 3. prints classification accuracy and retrieval mAP@1/5/10 on the test split for the inr2vec
    embeddings, for the same classifier on the flattened raw weights, and for chance.
 
+Measured 2026-11-21 on the shared 2-core machine (default arguments: 96 shapes + 2 copies = 288
+rows, 0 failed, median surface error 0.0029; conversion 1455 s, training 40 epochs + evaluation
+1855 s; test split 72 INRs = 24 unseen shapes x 3):
+    inr2vec embeddings      accuracy 0.736  mAP@1 0.944  mAP@5 0.511  mAP@10 0.361
+    raw flattened weights   accuracy 0.833  mAP@1 0.986  mAP@5 0.600  mAP@10 0.438
+    chance (majority)       accuracy 0.125
+Retrieval ranks the test split against itself: a query's own augmented copies are in the
+gallery and count as relevant, which is what lifts mAP@1 close to 1 for both rows.
+
 The split is by source shape (a shape and its augmented copies stay on one side), stratified by
 class, from the config's seed: the three rows compared use the same train and test rows.
 """

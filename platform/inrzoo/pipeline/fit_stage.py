@@ -19,7 +19,7 @@ from inrzoo.fit import OK, fit_batch
 from inrzoo.pipeline.config import ResolvedConversion
 from inrzoo.pipeline.prepare import PreparedShape
 from inrzoo.pipeline.retry import store_name, with_retries
-from inrzoo.store import RowResult, WeightWriter
+from inrzoo.store import RowResult, WeightWriter, results_from_fit
 
 
 def fit_unit(prepared: Sequence[PreparedShape], conv: ResolvedConversion) -> list[RowResult]:
@@ -34,25 +34,15 @@ def fit_unit(prepared: Sequence[PreparedShape], conv: ResolvedConversion) -> lis
             surface=[p.surface for p in ready],
             stream_ids=[p.stream_seed for p in ready],
         )
-        for k, p in enumerate(ready):
-            ok = fitted.status[k] == OK
-            metrics = {name: float(v) for name, v in fitted.metrics[k].items() if _finite(v)}
-            metrics["final_loss"] = metrics.pop("loss", math.nan)
-            metrics["seconds"] = metrics.get("seconds", 0.0) + p.seconds
-            meta = {"stop_reason": fitted.stop_reasons[k], "arch": fitted.arch[k].label}
+        rows = results_from_fit([p.row for p in ready], fitted, transforms=[p.transform for p in ready],
+                                sha256=[p.sha256 for p in ready])
+        for k, (p, result) in enumerate(zip(ready, rows)):
+            result.metrics = {name: float(v) for name, v in result.metrics.items() if _finite(v)}
+            result.metrics["seconds"] = result.metrics.get("seconds", 0.0) + p.seconds  # prepare + fit
+            result.meta = {"stop_reason": fitted.stop_reasons[k], "arch": fitted.arch[k].label}
             if fitted.escalations[k]:
-                meta["escalations"] = fitted.escalations[k]
-            results[p.row] = RowResult(
-                row=p.row,
-                status=fitted.status[k],
-                params={n: t.detach().cpu().float().numpy() for n, t in fitted.shape_params[k].items()} if ok else None,
-                arch=fitted.arch[k] if ok else None,
-                metrics=metrics,
-                error=fitted.errors[k],
-                transform=p.transform,
-                sha256=p.sha256,
-                meta=meta,
-            )
+                result.meta["escalations"] = fitted.escalations[k]
+            results[p.row] = result
     return [results[row] for row in sorted(results)]
 
 

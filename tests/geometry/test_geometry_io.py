@@ -136,7 +136,7 @@ OFF_NO_FACES = "OFF\n3 0 0\n0 0 0\n1 0 0\n0 1 0\n"
         ("points.xyz", "0 0 0\n1 1 1\n", {"kind": "mesh"}, "no faces"),
         ("points.xyz", "0 0 0\n1 1 1\n", {"kind": "curve"}, "unknown kind"),
         ("one.xyz", "0 0 0\n", {}, "zero-extent bounding box"),
-        ("cols.xyz", "0 0 0 1\n1 1 1 1\n", {}, r"\[N, 3\] or \[N, 6\]"),
+        ("cols.xyz", "0 0 0 1\n1 1 1 1\n", {}, r"\[N, 3\], \[N, 6\] or \[N, 7\]"),
     ],
 )
 def test_bad_inputs_name_the_file_and_the_reason(tmp_path, name, content, kwargs, reason):
@@ -192,8 +192,8 @@ def test_parse_bytes_already_read():
     assert mesh.source == "s3://bucket/eight.off" and len(mesh.faces) == 634
     with pytest.raises(g.GeometryError, match="s3://bucket/eight.off: empty file"):
         g.parse(b"", "s3://bucket/eight.off")
-    with pytest.raises(g.GeometryError, match="unknown format 'txt'"):
-        g.parse(data, "eight.txt")
+    with pytest.raises(g.GeometryError, match="unknown format 'dat'"):
+        g.parse(data, "eight.dat")
 
 
 def test_geometry_error_message_forms():
@@ -201,3 +201,19 @@ def test_geometry_error_message_forms():
     assert str(error) == "s3://b/x.stl: empty file" and error.source == "s3://b/x.stl" and error.reason == "empty file"
     assert isinstance(error, ValueError)
     assert str(g.GeometryError("s3://b/x.stl: broken")) == "s3://b/x.stl: broken"
+
+
+def test_binary_point_cloud_ply_written_by_trimesh_loads(tmp_path):
+    # Binary PLY vertex data reaches us as a structured array; looking up normals must not compare values.
+    points = np.random.default_rng(0).uniform(-1, 1, (50, 3))
+    trimesh.PointCloud(points).export(tmp_path / "cloud.ply")
+    cloud = g.load(str(tmp_path / "cloud.ply"))
+    assert cloud.kind == "pointcloud" and cloud.normals is None
+    np.testing.assert_allclose(cloud.points, points, atol=1e-6)
+
+
+def test_shapenetpart_text_rows_load_as_point_clouds_with_normals(tmp_path):
+    rows = "0 0 0 0 0 1 2\n1 0 0 0 0 1 2\n0 1 0 1 0 0 3\n0 0 1 1 0 0 3\n"
+    cloud = g.load(_write(tmp_path / "1a2b.txt", rows))
+    assert cloud.kind == "pointcloud" and cloud.points.shape == (4, 3)
+    np.testing.assert_array_equal(cloud.normals[2], [1, 0, 0])

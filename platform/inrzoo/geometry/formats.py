@@ -16,10 +16,12 @@ from .shapes import GeometryError, Mesh, PointCloud, Shape, VoxelGrid
 
 
 def _cloud_from_columns(table: np.ndarray, uri: str) -> PointCloud:
-    """[N,3] points or [N,>=6] points followed by normals."""
-    if table.ndim != 2 or table.shape[1] not in (3, 6):
-        raise GeometryError(uri, f"expected an [N, 3] or [N, 6] array of points (and normals), got {list(table.shape)}")
-    normals = table[:, 3:6] if table.shape[1] == 6 else None
+    """[N,3] points, [N,6] points and normals, or [N,7] ShapeNetPart rows (points, normals, part
+    label; the labels are read with inrzoo.collections.read_part_points, not here)."""
+    if table.ndim != 2 or table.shape[1] not in (3, 6, 7):
+        raise GeometryError(uri, f"expected an [N, 3], [N, 6] or [N, 7] table of points (normals, part), "
+                                 f"got {list(table.shape)}")
+    normals = table[:, 3:6] if table.shape[1] >= 6 else None
     return PointCloud(table[:, :3], normals, source=uri)
 
 

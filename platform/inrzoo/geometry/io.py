@@ -20,6 +20,7 @@ TRIMESH_FORMATS = ("stl", "obj", "ply", "glb")
 OWN_PARSERS = {
     "off": formats.parse_off,
     "xyz": formats.parse_xyz,
+    "txt": formats.parse_xyz,  # ShapeNetPart point tables
     "npy": formats.parse_npy,
     "npz": formats.parse_npz,
     "binvox": formats.parse_binvox,
@@ -69,7 +70,9 @@ def _declared_faces(data: bytes, fmt: str) -> int | None:
 def _ply_normals(cloud, count: int) -> np.ndarray | None:
     """trimesh keeps PLY vertex properties in metadata; pick nx, ny, nz when present."""
     raw = cloud.metadata.get("_ply_raw", {}).get("vertex", {}).get("data", {})
-    if all(key in raw for key in ("nx", "ny", "nz")):
+    # A structured numpy array (binary PLY) names its fields in dtype.names; `in` on it compares values.
+    names = raw.dtype.names or () if isinstance(raw, np.ndarray) else tuple(raw)
+    if all(key in names for key in ("nx", "ny", "nz")):
         normals = np.column_stack([np.asarray(raw[key], dtype=np.float64).reshape(-1) for key in ("nx", "ny", "nz")])
         return normals if len(normals) == count else None
     return None

@@ -7,6 +7,7 @@ Listings are sorted by id so that every worker and every re-run sees the same or
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 import csv
 import dataclasses
 import io
@@ -50,7 +51,7 @@ class ShapeRef:
 
 
 @dataclass
-class Collection:
+class Collection(ABC):
     """Base of every adapter: a root URI, its storage options and the selections common to all.
 
     `split` and `labels` keep only the shapes with one of the given values (an unknown value is an
@@ -85,6 +86,7 @@ class Collection:
         return refs[: self.limit] if self.limit is not None else refs
 
     # --- what each adapter provides -------------------------------------------------------
+    @abstractmethod
     def scan(self, fs: fsspec.AbstractFileSystem, root: str) -> Iterable[ShapeRef]:
         raise NotImplementedError
 

@@ -8,6 +8,7 @@ the surface (`decode`), for surface error and mesh extraction.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 import torch
 import torch.nn.functional as F
 
@@ -16,7 +17,7 @@ from inrzoo.fit.config import LossConfig
 FIELDS = ("sdf", "udf", "occupancy")
 
 
-class FitLoss:
+class FitLoss(ABC):
     """Base: `per_sample` gives [K, B]; `__call__` reduces it per shape."""
 
     name = "base"
@@ -28,6 +29,7 @@ class FitLoss:
         self.cfg = cfg
         self.field = field
 
+    @abstractmethod
     def per_sample(self, pred: torch.Tensor, target: torch.Tensor, epoch: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 

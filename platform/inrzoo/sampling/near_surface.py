@@ -12,6 +12,7 @@ plus 250K surface points perturbed twice, with variance 0.005 and 0.005 / 10, no
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -70,11 +71,12 @@ def surface_mixture(
     )
 
 
-class MixtureSampler:
+class MixtureSampler(ABC):
     """Base of the mixture samplers: a subclass states its mixture, `surface_mixture` draws it."""
 
     field: str | None
 
+    @abstractmethod
     def mixture(self) -> dict[str, Any]:
         """Keyword arguments of `surface_mixture` (counts, standard deviations, box, clip)."""
         raise NotImplementedError

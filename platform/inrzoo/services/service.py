@@ -7,6 +7,7 @@ State of a service NAME lives in <state_dir>/NAME/: `NAME.log` (stdout and stder
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 import fcntl
 import json
 import os
@@ -31,7 +32,7 @@ class ProcessRecord:
     ready_s: float = 0.0  # seconds from spawn to ready
 
 
-class Service:
+class Service(ABC):
     """Base class; subclasses define the command line, readiness and client environment."""
 
     name = "service"
@@ -46,12 +47,15 @@ class Service:
         self._log_offset = 0
 
     # --- to be defined by subclasses -------------------------------------------------
+    @abstractmethod
     def public_ports(self) -> dict[str, int]:
         raise NotImplementedError
 
+    @abstractmethod
     def executable(self) -> str:
         raise NotImplementedError
 
+    @abstractmethod
     def command(self, ports: dict[str, int]) -> list[str]:
         raise NotImplementedError
 
@@ -61,12 +65,14 @@ class Service:
     def extra_env(self) -> dict[str, str]:
         return {}
 
+    @abstractmethod
     def is_ready(self, record: ProcessRecord) -> bool:
         raise NotImplementedError
 
     def after_ready(self, record: ProcessRecord) -> None:
         """Work that needs the running service (e.g. creating the default bucket)."""
 
+    @abstractmethod
     def client_env(self, record: ProcessRecord) -> dict[str, str]:
         raise NotImplementedError
 

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -105,3 +106,10 @@ def test_runtime_dir_stays_short_for_long_state_dirs(tmp_path):
     short = ServiceSettings(state_dir=type(tmp_path)("/tmp/s"))
     assert short.runtime_dir("ray-head") == short.state_dir / "ray-head" / "run"
     assert os.path.isabs(deep.runtime_dir("objectstore"))
+
+
+def test_free_port_avoids_ray_worker_ports_and_the_ephemeral_range():
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    ports = {free_port() for _ in range(20)}
+    assert all(20000 <= port < low for port in ports)
+    assert len(ports) > 1

@@ -3,15 +3,9 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from inrzoo.services.processes import free_port
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +13,7 @@ def s3_options(tmp_path_factory):
     """{"bucket": ..., "storage_options": {endpoint_url, key, secret}} of a running SeaweedFS."""
     from inrzoo.services import ObjectStore, ServiceSettings
 
-    settings = ServiceSettings(state_dir=tmp_path_factory.mktemp("s3state"), s3_port=_free_port(),
+    settings = ServiceSettings(state_dir=tmp_path_factory.mktemp("s3state"), s3_port=free_port(),
                                s3_bucket="store-tests")
     store = ObjectStore(settings)
     _, started = store.start()

@@ -4,6 +4,7 @@ checks, and readiness probes over HTTP."""
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import time
@@ -111,11 +112,36 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
     return False
 
 
+# Ray gives its workers ports 10002-19999 by default; chosen ports stay above them.
+_FIRST_CHOSEN_PORT = 20000
+
+
+def _ephemeral_port_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port the kernel reports free right now (for internal ports nobody needs to know)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+    """A free port below the kernel's ephemeral range.
+
+    A port from bind(0) lies in the ephemeral range, where any outgoing connection opened
+    between choosing the port and the service binding it can take it (seen in CI: a Ray
+    head's GCS port lost that race). Ports below the range are only taken by listeners.
+    """
+    low, _ = _ephemeral_port_range()
+    if low - _FIRST_CHOSEN_PORT < 1000:  # unusual kernel settings: fall back to the kernel
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((host, 0))
+            return sock.getsockname()[1]
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(_FIRST_CHOSEN_PORT, low)
+        if not port_in_use(port, host):
+            return port
+    raise OSError(f"no free port found in {_FIRST_CHOSEN_PORT}-{low - 1} on {host}")
 
 
 def http_status(url: str, headers: dict[str, str] | None = None, timeout: float = 3.0) -> int:

@@ -7,7 +7,8 @@
 Tasks: reconstruct, classify (with the raw-weight baseline and chance), retrieve (mAP@1/5/10),
 plots (interpolation strip, t-SNE), generate (latent-GAN decoded to meshes), transfer (to a
 second model and dataset of the same shapes), segment (datasets with part labels), multitask
-(joint training; --holdout for the hold-out protocol). The zoo config gives the dataset, the
+(joint training, with segmentation where the dataset has part labels; --holdout TASK for
+the hold-out protocol). The zoo config gives the dataset, the
 split and the evaluation settings; metrics and files go to an MLflow run (tracking section).
 """
 
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from inrzoo import tracking
 from inrzoo.store import open_weights
-from inrzoo.zoo.inr2vec import downstream, task_jobs
+from inrzoo.zoo.inr2vec import downstream, part_tasks, task_jobs
 from inrzoo.zoo.inr2vec.config import GanConfig, MultiTaskConfig, SegmentationConfig, TransferConfig
 from inrzoo.zoo.inr2vec.job_config import load_job_config
 from inrzoo.zoo.inr2vec.splits import split_views
@@ -58,8 +59,8 @@ def run_task(args: argparse.Namespace, out_dir: Path) -> dict[str, float]:
         return task_jobs.transfer_task(model, views, task_jobs.load_model(args.target_model), target_views,
                                        TransferConfig(epochs=args.epochs))
     if args.task == "segment":
-        return task_jobs.segmentation_task(model, views, SegmentationConfig(epochs=args.epochs))
-    return task_jobs.multitask_task(model, views, MultiTaskConfig(), args.epochs, holdout=args.holdout)
+        return part_tasks.segmentation_task(model, views, SegmentationConfig(epochs=args.epochs))
+    return part_tasks.multitask_task(model, views, MultiTaskConfig(), args.epochs, holdout=args.holdout)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=8, help="generate: meshes to decode")
     parser.add_argument("--target-model", default="", help="transfer: the target embedding space's model")
     parser.add_argument("--target-dataset", default="", help="transfer: the target INRs of the same shapes")
-    parser.add_argument("--holdout", action="store_true", help="multitask: hold out classification")
+    parser.add_argument("--holdout", choices=("classification", "segmentation"), default=None,
+                        help="multitask: the task held out (trained afterwards on the frozen encoder)")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="inr2vec-task-") as tmp:

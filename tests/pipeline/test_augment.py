@@ -8,7 +8,7 @@ import trimesh
 
 from inrzoo.geometry import Mesh, PointCloud, VoxelGrid
 from inrzoo.pipeline import load_convert_config, resolve
-from inrzoo.pipeline.augment import AugmentConfig, expand_listing, jitter_shape, scale_shape
+from inrzoo.pipeline.augment import AugmentConfig, expand_listing, jitter_shape, scale_points, scale_shape
 from inrzoo.pipeline.prepare import prepare_shape
 
 
@@ -28,11 +28,13 @@ def test_listing_keeps_originals_and_adds_labelled_copies():
 
 def test_scaling_is_anisotropic_within_range_and_reproducible():
     cfg = AugmentConfig(copies=1, scale=(0.5, 1.5))
-    a = scale_shape(box(), cfg, np.random.default_rng(3))
-    b = scale_shape(box(), cfg, np.random.default_rng(3))
+    a, scaling = scale_shape(box(), cfg, np.random.default_rng(3))
+    b, _ = scale_shape(box(), cfg, np.random.default_rng(3))
     np.testing.assert_array_equal(a.vertices, b.vertices)
     extents = a.vertices.max(axis=0) - a.vertices.min(axis=0)
     assert np.all((extents >= 1.0) & (extents <= 3.0)) and np.ptp(extents) > 1e-3
+    # The recorded scaling maps any point of the source frame the way it moved the vertices.
+    np.testing.assert_allclose(scale_points(box().vertices, scaling), a.vertices)
 
 
 def test_jitter_moves_points_by_about_its_std_and_voxels_are_refused():

@@ -45,16 +45,31 @@ def augment_index(ref: dict[str, Any]) -> int:
     return int((ref.get("meta") or {}).get("augment", 0))
 
 
-def scale_shape(shape: Shape, cfg: AugmentConfig, rng: np.random.Generator) -> Shape:
-    """Anisotropic scaling about the bounding-box centre (normalization then refits the frame)."""
+def scale_shape(shape: Shape, cfg: AugmentConfig, rng: np.random.Generator) -> tuple[Shape, dict[str, list[float]]]:
+    """Anisotropic scaling about the bounding-box centre (normalization then refits the frame).
+
+    Returns the scaled shape and the scaling as {"center", "factors"}: a row records it, so
+    data given in the source's frame (part labels at points) can be brought into the INR's
+    frame with `scale_points` followed by the row's normalization."""
     factors = rng.uniform(cfg.scale[0], cfg.scale[1], size=3)
     if isinstance(shape, Mesh):
-        return Mesh(_scaled(shape.vertices, factors), shape.faces, source=shape.source)
-    if isinstance(shape, PointCloud):
-        # Normals of an anisotropically scaled surface transform by the inverse scale.
-        normals = None if shape.normals is None else _unit(shape.normals / factors)
-        return PointCloud(_scaled(shape.points, factors), normals, source=shape.source)
-    raise ValueError(f"{shape.source}: augmentation scales meshes and point clouds, not {shape.kind}")
+        coords = shape.vertices
+    elif isinstance(shape, PointCloud):
+        coords = shape.points
+    else:
+        raise ValueError(f"{shape.source}: augmentation scales meshes and point clouds, not {shape.kind}")
+    scaling = {"center": ((coords.min(axis=0) + coords.max(axis=0)) / 2).tolist(), "factors": factors.tolist()}
+    if isinstance(shape, Mesh):
+        return Mesh(scale_points(shape.vertices, scaling), shape.faces, source=shape.source), scaling
+    # Normals of an anisotropically scaled surface transform by the inverse scale.
+    normals = None if shape.normals is None else _unit(shape.normals / factors)
+    return PointCloud(scale_points(shape.points, scaling), normals, source=shape.source), scaling
+
+
+def scale_points(points: np.ndarray, scaling: dict[str, list[float]]) -> np.ndarray:
+    """Points of the source's frame in the augmented copy's frame (before normalization)."""
+    center = np.asarray(scaling["center"], dtype=np.float64)
+    return (np.asarray(points, dtype=np.float64) - center) * np.asarray(scaling["factors"]) + center
 
 
 def jitter_shape(shape: Shape, cfg: AugmentConfig, rng: np.random.Generator) -> Shape:
@@ -66,11 +81,6 @@ def jitter_shape(shape: Shape, cfg: AugmentConfig, rng: np.random.Generator) -> 
         return PointCloud(shape.points + rng.normal(0.0, cfg.jitter, shape.points.shape), shape.normals,
                           source=shape.source)
     raise ValueError(f"{shape.source}: augmentation jitters meshes and point clouds, not {shape.kind}")
-
-
-def _scaled(points: np.ndarray, factors: np.ndarray) -> np.ndarray:
-    center = (points.min(axis=0) + points.max(axis=0)) / 2
-    return (points - center) * factors + center
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

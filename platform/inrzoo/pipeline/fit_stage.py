@@ -39,7 +39,7 @@ def fit_unit(prepared: Sequence[PreparedShape], conv: ResolvedConversion) -> lis
         for k, (p, result) in enumerate(zip(ready, rows)):
             result.metrics = {name: float(v) for name, v in result.metrics.items() if _finite(v)}
             result.metrics["seconds"] = result.metrics.get("seconds", 0.0) + p.seconds  # prepare + fit
-            result.meta = {"stop_reason": fitted.stop_reasons[k], "arch": fitted.arch[k].label}
+            result.meta = {**p.meta, "stop_reason": fitted.stop_reasons[k], "arch": fitted.arch[k].label}
             if fitted.escalations[k]:
                 result.meta["escalations"] = fitted.escalations[k]
             results[p.row] = result

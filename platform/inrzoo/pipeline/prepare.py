@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import fsspec
@@ -34,6 +34,7 @@ class PreparedShape:
     sha256: str | None = None
     seconds: float = 0.0
     stream_seed: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)  # kept in the row's meta (augment_scale)
 
 
 def shape_seed(seed: int, shape_id: str) -> int:
@@ -65,8 +66,9 @@ def prepare_shape(ref: dict[str, Any], row: int, conv: ResolvedConversion) -> Pr
         shape = geometry.parse(data, ref["uri"], kind=ref.get("kind") or None, max_faces=cfg.max_faces)
         rng = np.random.default_rng(seed)
         augmented = augment_index(ref) > 0
+        meta = {}
         if augmented:
-            shape = scale_shape(shape, cfg.augment, rng)
+            shape, meta["augment_scale"] = scale_shape(shape, cfg.augment, rng)
         normalized, transform = geometry.normalize(shape, mode=conv.normalize)
         if augmented:
             normalized = jitter_shape(normalized, cfg.augment, rng)
@@ -89,6 +91,7 @@ def prepare_shape(ref: dict[str, Any], row: int, conv: ResolvedConversion) -> Pr
         sha256=sha,
         seconds=time.perf_counter() - started,
         stream_seed=seed,
+        meta=meta,
     )
 
 

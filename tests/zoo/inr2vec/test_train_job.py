@@ -23,7 +23,8 @@ from inrzoo.zoo.inr2vec.config import GanConfig, MultiTaskConfig, SegmentationCo
 from inrzoo.zoo.inr2vec.job_config import DatasetSection, Inr2vecJobConfig, load_job_config
 from inrzoo.zoo.inr2vec.registering import register_encoder
 from inrzoo.zoo.inr2vec.splits import shard, split_views
-from inrzoo.zoo.inr2vec.task_jobs import generation_task, multitask_task, segmentation_task, transfer_task
+from inrzoo.zoo.inr2vec.part_tasks import multitask_task, segmentation_task
+from inrzoo.zoo.inr2vec.task_jobs import generation_task, transfer_task
 from inrzoo.zoo.inr2vec.train_state import load_training_state, save_training_state
 
 REPO = Path(__file__).resolve().parents[3]
@@ -220,7 +221,7 @@ def test_multitask_and_holdout_protocol_report_accuracy(trained):
     small = MultiTaskConfig()
     small.classifier.layers_dim, small.classifier.epochs, small.classifier.batch_size = [16, 16, 8], 5, 8
     joint = multitask_task(model, views, small, epochs=1)
-    held = multitask_task(model, views, small, epochs=1, holdout=True)
+    held = multitask_task(model, views, small, epochs=1, holdout="classification")
     assert 0 <= joint["multitask_test_accuracy"] <= 1 and 0 <= held["multitask_test_accuracy"] <= 1
     assert joint["multitask_classification"] > 0 and "multitask_classification" not in held
 
@@ -230,6 +231,8 @@ def test_segmentation_refuses_datasets_without_part_labels(trained):
     model, ds, views = trained
     with pytest.raises(ValueError, match="part segmentation needs rows with part labels"):
         segmentation_task(model, views, SegmentationConfig(epochs=1))
+    with pytest.raises(ValueError, match="holding out segmentation needs rows with part labels"):
+        multitask_task(model, views, MultiTaskConfig(), epochs=1, holdout="segmentation")
 
 
 @pytest.mark.slow

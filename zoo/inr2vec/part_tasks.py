@@ -16,6 +16,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from inrzoo.collections.shapenetpart import read_part_points
+from inrzoo.geometry import Similarity
+from inrzoo.pipeline.augment import scale_points
 from inrzoo.store import WeightDataset
 from inrzoo.zoo.inr2vec.config import MultiTaskConfig, SegmentationConfig
 from inrzoo.zoo.inr2vec.downstream import embed_view
@@ -47,10 +50,6 @@ def has_part_labels(view: WeightDataset) -> bool:
 
 def part_labels(view: WeightDataset, points_per_shape: int, seed: int = 0) -> PartLabels:
     """`points_per_shape` labelled points per row, drawn with `seed`, in each INR's frame."""
-    from inrzoo.collections.shapenetpart import read_part_points
-    from inrzoo.geometry import Similarity
-    from inrzoo.pipeline.augment import scale_points
-
     if not has_part_labels(view):
         raise ValueError(f"{view.uri}: part segmentation needs rows with part labels (a shapenetpart listing)")
     records = view.get_records(range(len(view)), with_params=False)

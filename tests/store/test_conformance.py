@@ -14,8 +14,14 @@ import numpy as np
 import pytest
 import zarr
 
-REFERENCE = Path(__file__).resolve().parents[2] / "platform" / "inrzoo" / "data" / "reference"
-DATASETS = ["reference", "reference_bf16"]
+REPO = Path(__file__).resolve().parents[2]
+REFERENCE = REPO / "platform" / "inrzoo" / "data" / "reference"
+OLD = REPO / "tests" / "data" / "store" / "format-1.0"  # written by inrzoo before format 1.1
+DATASETS = ["reference", "reference_bf16", "1.0/reference_bf16"]
+
+
+def located(name: str) -> Path:
+    return OLD / name.split("/", 1)[1] if name.startswith("1.0/") else REFERENCE / name
 ACTIVATION = {"relu_mlp": "relu", "lightsal": "relu", "siren": "sine"}  # format.md, "Architectures"
 
 
@@ -69,10 +75,10 @@ def load_row(root: zarr.Group, row: int):
 
 @pytest.mark.parametrize("name", DATASETS)
 def test_reference_vectors_from_the_spec_alone(name):
-    root = zarr.open_group(str(REFERENCE / f"{name}.zarr"), mode="r", zarr_format=3)
+    root = zarr.open_group(str(located(name)) + ".zarr", mode="r", zarr_format=3)
     assert root.attrs["inrzoo"]["format"] == "inrzoo-weights"
-    assert root.attrs["inrzoo"]["format_version"].split(".")[0] == "1"
-    vectors = json.loads((REFERENCE / f"{name}.vectors.json").read_text())
+    assert root.attrs["inrzoo"]["format_version"] == ("1.0" if name.startswith("1.0/") else "1.1")
+    vectors = json.loads(Path(str(located(name)) + ".vectors.json").read_text())
     status = root["records/status"][:]
     assert len(vectors["rows"]) == int(np.sum(status == 1))  # one vector set per ok row
     families = set()
@@ -93,7 +99,7 @@ def test_reference_vectors_from_the_spec_alone(name):
 def test_tensorstore_reads_the_same_arrays(name):
     import tensorstore as ts  # a dev dependency: its absence is a failure, not a skip
 
-    path = REFERENCE / f"{name}.zarr"
+    path = Path(str(located(name)) + ".zarr")
     root = zarr.open_group(str(path), mode="r", zarr_format=3)
 
     def read(array_path: str) -> np.ndarray:
@@ -106,3 +112,22 @@ def test_tensorstore_reads_the_same_arrays(name):
         arch = root[entry["group"]].attrs["inrzoo_arch"]
         for param in arch["param_order"]:
             np.testing.assert_array_equal(read(f"{entry['group']}/{param}"), root[f"{entry['group']}/{param}"][:])
+
+
+@pytest.mark.parametrize("name", ["reference", "reference_bf16"])
+def test_row_checksums_from_the_spec_alone(name):
+    """format.md, "Integrity": CRC-32 of the int64 group row, then each parameter's stored bytes."""
+    import zlib
+
+    root = zarr.open_group(str(REFERENCE / f"{name}.zarr"), mode="r", zarr_format=3)
+    attrs = root.attrs["inrzoo"]
+    status, crcs = root["records/status"][:], root["records/param_crc32"][:]
+    for row in np.flatnonzero(status == 1):
+        group_row = int(root["records/arch_row"][row])
+        group = root[attrs["archs"][int(root["records/arch"][row])]["group"]]
+        crc = zlib.crc32(np.int64(group_row).astype("<i8").tobytes())
+        for param in group.attrs["inrzoo_arch"]["param_order"]:
+            crc = zlib.crc32(np.ascontiguousarray(group[param][group_row]).tobytes(), crc)
+        assert crc == int(crcs[row]), (name, row)
+        for codec in root["records/status"].metadata.codecs[-1:] + group[param].metadata.codecs[-1:]:
+            assert codec.to_dict()["name"] == "crc32c"

@@ -36,22 +36,36 @@ class InputEncoding:
     def __init__(self, spec: ArchSpec):
         self.spec = spec
         self.out_dim = encoded_dim(spec)
-        self._b = fourier_matrix(spec) if spec.encoding == "fourier" else None
-        # NeRF paper: sin(2^k pi p), cos(2^k pi p) for k = 0..L-1 (the paper's pi, not the code's).
-        self._freqs = (2.0 ** torch.arange(spec.frequencies, dtype=torch.float32)) * math.pi
+        # Tensors are made on first use: building an architecture (to check a stored spec
+        # against its parameter shapes) allocates nothing that the spec's numbers size.
+        self._b: torch.Tensor | None = None
+        self._freqs: torch.Tensor | None = None
+
+    @property
+    def fourier_matrix(self) -> torch.Tensor:
+        if self._b is None:
+            self._b = fourier_matrix(self.spec)
+        return self._b
+
+    @property
+    def frequencies(self) -> torch.Tensor:
+        if self._freqs is None:
+            # NeRF paper: sin(2^k pi p), cos(2^k pi p) for k = 0..L-1 (the paper's pi, not the code's).
+            self._freqs = (2.0 ** torch.arange(self.spec.frequencies, dtype=torch.float32)) * math.pi
+        return self._freqs
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         kind = self.spec.encoding
         if kind == "none":
             return x
         if kind == "positional":
-            freqs = self._freqs.to(device=x.device, dtype=x.dtype)
+            freqs = self.frequencies.to(device=x.device, dtype=x.dtype)
             angles = x.unsqueeze(-2) * freqs.unsqueeze(-1)  # [..., L, in_dim]
             # Per frequency: sin then cos of all coordinates, as NeRF orders them.
             parts = torch.stack((torch.sin(angles), torch.cos(angles)), dim=-2)  # [..., L, 2, in]
             parts = parts.flatten(-3)
             return torch.cat((x, parts), dim=-1) if self.spec.include_input else parts
-        b = self._b.to(device=x.device, dtype=x.dtype)
+        b = self.fourier_matrix.to(device=x.device, dtype=x.dtype)
         proj = 2.0 * math.pi * (x @ b.T)
         return torch.cat((torch.cos(proj), torch.sin(proj)), dim=-1)
 

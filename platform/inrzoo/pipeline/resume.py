@@ -13,6 +13,7 @@ from typing import Any
 
 from inrzoo import config as configlib
 from inrzoo.pipeline.config import ResolvedConversion
+from inrzoo.redact import redact
 from inrzoo.store import StoreError, WeightWriter
 
 # Sections that describe how a run executes, not what it produces.
@@ -71,7 +72,7 @@ def _create(conv: ResolvedConversion, refs: list[dict[str, Any]]) -> WeightWrite
 
 def _check_same_conversion(writer: WeightWriter, conv: ResolvedConversion) -> None:
     stored = fingerprint(writer.attrs.get("config") or {})
-    current = fingerprint(conv.as_dict())
+    current = fingerprint(redact(conv.as_dict()))  # the dataset holds the config with secrets redacted
     if stored != current:
         changed = sorted(k for k in set(stored) | set(current) if stored.get(k) != current.get(k))
         raise ValueError(

@@ -6,6 +6,7 @@ import of other INR weight formats and export of one INR.
         writer.write(unit, results)           # RowResult per fitted row
     writer.finalize()
     ds = inrzoo.open_weights("s3://bucket/ds.zarr", storage_options, split="train")
+    report = inrzoo.store.verify("s3://bucket/ds.zarr", storage_options)   # every chunk checked
 """
 
 from inrzoo.store.layout import FORMAT_NAME, FORMAT_VERSION, STATUS_CODES
@@ -14,21 +15,25 @@ from inrzoo.store.records import Record, RowResult, results_from_fit
 from inrzoo.store.schema import ArchLayout
 from inrzoo.store.storage import StoreError
 from inrzoo.store.torch_data import WeightBatches, weight_loader
-from inrzoo.store.writer import WeightWriter, create_weights
+from inrzoo.store.verify import VerifyReport, verify
+from inrzoo.store.writer import IncompleteDatasetError, WeightWriter, create_weights
 
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
+    "IncompleteDatasetError",
     "STATUS_CODES",
     "ArchLayout",
     "Record",
     "RowResult",
     "StoreError",
+    "VerifyReport",
     "WeightBatches",
     "WeightDataset",
     "WeightWriter",
     "create_weights",
     "open_weights",
     "results_from_fit",
+    "verify",
     "weight_loader",
 ]

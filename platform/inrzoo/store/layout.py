@@ -19,8 +19,20 @@ from dataclasses import dataclass
 import numpy as np
 
 FORMAT_NAME = "inrzoo-weights"
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 SUPPORTED_MAJOR = 1
+# 1.1 added checksums written with the data: a crc32c codec at the end of every array's codec
+# chain and records/param_crc32 binding each ok row's parameters to their row.
+CHECKSUMS_SINCE = (1, 1)
+
+# Bounds a reader enforces before it allocates (docs/format.md, "Limits"). Chosen: far above what
+# inrzoo writes (chunks of about 1 MiB, 8..256 rows) and far below what a machine can hold.
+MAX_ROWS = 2**40
+MAX_CHUNK_ROWS = 65536
+MAX_CHUNK_BYTES = 256 * 1024 * 1024  # decoded bytes of one chunk
+MAX_STRING_BYTES = 65536  # UTF-8 bytes of one record string
+MAX_ERROR_CHARS = 4096  # writers shorten longer error texts
+MAX_ARCHS = 32767  # records/arch is int16
 
 ROOT_ATTR = "inrzoo"
 ARCH_ATTR = "inrzoo_arch"
@@ -47,6 +59,7 @@ class Column:
     dtype: str
     trailing: tuple[int, ...] = ()
     fill: object = None
+    since: tuple[int, int] = (1, 0)  # the format version that introduced the column
 
     @property
     def numpy_dtype(self) -> np.dtype:
@@ -70,7 +83,25 @@ COLUMNS: dict[str, Column] = {
     **{name: Column("float32", fill=NAN) for name in METRIC_COLUMNS},
     "steps": Column("int32", fill=-1),
     "meta": Column("string", fill=""),
+    "param_crc32": Column("uint32", fill=0, since=CHECKSUMS_SINCE),
 }
+
+
+def parse_version(text: object) -> tuple[int, int] | None:
+    """'1.1' -> (1, 1); None for anything that is not MAJOR.MINOR with small numbers."""
+    parts = str(text).split(".")
+    if len(parts) != 2 or not all(p.isdigit() and len(p) <= 4 for p in parts):
+        return None
+    return int(parts[0]), int(parts[1])
+
+
+def columns_of(version: tuple[int, int]) -> dict[str, Column]:
+    """The record columns a dataset of `version` holds (newer minor versions add columns)."""
+    return {name: col for name, col in COLUMNS.items() if col.since <= version}
+
+
+def has_checksums(version: tuple[int, int]) -> bool:
+    return version >= CHECKSUMS_SINCE
 
 # Parameter storage types. Zarr v3 has no bfloat16 data type, so bf16 is stored as the raw
 # uint16 bit pattern (the upper half of the float32 word) and declared in the group attributes.
@@ -89,7 +120,8 @@ def encode_params(values: np.ndarray, dtype: str) -> np.ndarray:
     if dtype == "float32":
         return x
     if dtype == "float16":
-        return x.astype(np.float16)
+        with np.errstate(over="ignore"):  # overflow to inf is reported by the writer, not warned
+            return x.astype(np.float16)
     bits = x.view(np.uint32).astype(np.uint64)
     rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
     nan = np.isnan(x)
@@ -105,19 +137,22 @@ def decode_params(stored: np.ndarray, dtype: str) -> np.ndarray:
     return stored.astype(np.float32, copy=False)
 
 
-def codec_config(codec: str, level: int, itemsize: int) -> list:
-    """Zarr v3 compressor list for a codec name; blosc shuffles bytes of the element size."""
-    from zarr.codecs import BloscCodec, GzipCodec, ZstdCodec
+def codec_config(codec: str, level: int, itemsize: int, checksum: bool = True) -> list:
+    """Zarr v3 compressor list for a codec name; blosc shuffles bytes of the element size;
+    crc32c (format 1.1) checksums each stored chunk and is decoded first."""
+    from zarr.codecs import BloscCodec, Crc32cCodec, GzipCodec, ZstdCodec
 
     if codec == "zstd":
-        return [ZstdCodec(level=level)]
-    if codec == "blosc":
-        return [BloscCodec(cname="zstd", clevel=level, shuffle="shuffle", typesize=itemsize)]
-    if codec == "gzip":
-        return [GzipCodec(level=level)]
-    if codec == "none":
-        return []
-    raise ValueError(f"unknown codec {codec!r}; expected zstd, blosc, gzip or none")
+        compressors = [ZstdCodec(level=level)]
+    elif codec == "blosc":
+        compressors = [BloscCodec(cname="zstd", clevel=level, shuffle="shuffle", typesize=itemsize)]
+    elif codec == "gzip":
+        compressors = [GzipCodec(level=level)]
+    elif codec == "none":
+        compressors = []
+    else:
+        raise ValueError(f"unknown codec {codec!r}; expected zstd, blosc, gzip or none")
+    return compressors + ([Crc32cCodec()] if checksum else [])
 
 
 def aligned_units(num_rows: int, unit_rows: int) -> list[range]:

@@ -1,8 +1,11 @@
 """WeightDataset: lazy, filtered read access to a weight dataset on any fsspec store.
 
-Opening reads the metadata (root and group zarr.json files, checked against the format) and,
-to apply filters, the record columns (small: a few bytes per row); parameters are read per
-request, all arrays of one request fetched concurrently.
+Opening reads the metadata (root and group zarr.json files, checked against each other and the
+format by inrzoo.store.validate) and lists the stored record chunks, which must back the
+declared row count; nothing sized by that count is allocated before. Filters read the record
+columns (a few bytes per row), whose values are checked too; parameters are read per request,
+all arrays of one request fetched concurrently, and the rows of ok records are checked against
+their checksums (format 1.1) and for finiteness before they are returned.
 """
 
 from __future__ import annotations
@@ -12,20 +15,22 @@ from typing import Any
 
 import numpy as np
 import torch
-from zarr.core.sync import sync
 
-from inrzoo.store.layout import STATUS_CODES, decode_params
-from inrzoo.store.records import Record, record_at
-from inrzoo.store.schema import (
+from inrzoo.store.access import (
     ArchGroup,
+    check_records_backed,
     dataset_rows,
-    gather,
     open_arch_group,
     open_record_arrays,
     open_root,
-    spec_key,
+    read_region,
 )
-from inrzoo.store.storage import Location
+from inrzoo.store.integrity import check_rows
+from inrzoo.store.layout import RECORDS, STATUS_CODES, decode_params
+from inrzoo.store.records import Record, record_at
+from inrzoo.store.schema import spec_key
+from inrzoo.store.storage import Location, StoreError
+from inrzoo.store.validate import check_record_values
 
 
 def open_weights(uri: str, storage_options: dict | None = None, *, split: Any = None, label: Any = None,
@@ -44,23 +49,29 @@ class WeightDataset:
         self.location = location
         self.uri = location.uri
         self.torch_dtype = torch_dtype
-        self.root, self.attrs = open_root(location, mode="r")
-        self.num_rows = dataset_rows(self.root, self.uri)
-        self.records = open_record_arrays(self.root, self.num_rows, self.uri)
-        self.groups: list[ArchGroup] = [open_arch_group(self.root, g, self.num_rows, self.uri)
-                                        for g in range(len(self.attrs["archs"]))]
-        self.label_names: list[str] = list(self.attrs["label_names"])
+        self.root, self.attrs, self.info = open_root(location, mode="r")
+        self.num_rows = dataset_rows(self.root, self.info)
+        self.records = open_record_arrays(self.root, self.info, self.num_rows)
+        self.groups: list[ArchGroup] = [open_arch_group(self.root, g, self.info, self.num_rows)
+                                        for g in range(self.info.num_archs)]
+        check_records_backed(self.root, self.info, self.records, self.num_rows)
+        if self.info.appending:  # rows of an unfinished append are not there yet
+            self.num_rows = self.info.appending["from"]
+        self.label_names: list[str] = list(self.info.label_names)
         self.rows = np.arange(self.num_rows)
         self._columns: dict[str, np.ndarray] | None = None
+        self._owners: dict[int, np.ndarray] = {}
 
     # --- records and filters -------------------------------------------------------------------
     @property
     def columns(self) -> dict[str, np.ndarray]:
         """All record columns of the whole dataset (read once, shared by filtered views)."""
         if self._columns is None:
-            names = list(self.records)
-            values = sync(gather(*(self.records[n].async_array.getitem(slice(None)) for n in names)))
-            self._columns = dict(zip(names, values))
+            region = slice(0, self.num_rows)
+            values = read_region({f"{RECORDS}/{n}": a for n, a in self.records.items()}, region, self.uri)
+            columns = {path.split("/", 1)[1]: value for path, value in values.items()}
+            check_record_values(columns, self.info, self.num_rows, [g.rows for g in self.groups])
+            self._columns = columns
         return self._columns
 
     def filter(self, *, split: Any = None, label: Any = None, status: Any = None, arch: Any = None) -> "WeightDataset":
@@ -111,8 +122,9 @@ class WeightDataset:
         positions = [_position(int(i), len(self), self.uri) for i in indices]
         rows = self.rows[positions] if positions else np.zeros(0, dtype=np.int64)
         cols = self.columns
-        records = [record_at(cols, int(r), int(r), self.label_names) for r in rows]
-        groups = cols["arch"][rows]
+        records = [record_at(cols, int(r), int(r), self.label_names, self.uri) for r in rows]
+        # Only ok rows have parameters (docs/format.md, section 3): others are never read.
+        groups = np.where(cols["status"][rows] == STATUS_CODES["ok"], cols["arch"][rows], -1)
         for g in np.unique(groups):
             if g < 0:
                 continue
@@ -129,22 +141,49 @@ class WeightDataset:
         return self.groups[group].layout.arch_spec()
 
     def architecture(self, group: int = 0):
-        from inrzoo.inr import build
+        from inrzoo.inr import REGISTRY, build
 
-        return build(self.arch_spec(group))
+        spec = self.arch_spec(group)
+        if isinstance(spec, dict):  # a foreign architecture: readable, not evaluable here
+            raise StoreError(f"{self.uri}: group 'arch/{group}' holds architecture {spec.get('name')!r}, which inrzoo "
+                             f"cannot evaluate (known: {sorted(REGISTRY)}); its parameters can still be read")
+        return build(spec)
 
     def read_params(self, group_rows: Sequence[int] | np.ndarray, group: int = 0) -> dict[str, torch.Tensor]:
-        """Parameters of `group_rows` (rows inside architecture group `group`) as [K, ...] tensors."""
-        g = self.groups[group]
-        rows = np.asarray(group_rows, dtype=np.int64)
-        if rows.size and np.all(np.diff(rows) == 1):
-            selection: Any = slice(int(rows[0]), int(rows[-1]) + 1)
-            reads = [arr.async_array.getitem(selection) for arr in g.arrays.values()]
-        else:
-            reads = [arr.async_array.get_orthogonal_selection((rows,)) for arr in g.arrays.values()]
-        values = sync(gather(*reads)) if rows.size else [np.zeros((0, *s), arr.dtype) for s, arr in
-                                                                   zip(g.layout.param_shapes.values(), g.arrays.values())]
-        return {name: self._to_torch(np.asarray(v), g.dtype) for name, v in zip(g.arrays, values)}
+        """Parameters of `group_rows` (rows inside architecture group `group`) as [K, ...] tensors.
+
+        Rows that hold an ok record's parameters are checked (row checksum from format 1.1,
+        finiteness) before they are returned; other rows hold no defined values (fill, or
+        leftovers of a failed fit) and are returned as stored.
+        """
+        if not 0 <= int(group) < len(self.groups):
+            raise IndexError(f"{self.uri}: no architecture group {group} (the dataset has {len(self.groups)})")
+        g = self.groups[int(group)]
+        rows = np.asarray(group_rows, dtype=np.int64).reshape(-1)
+        if not rows.size:
+            return {name: self._to_torch(np.zeros((0, *arr.shape[1:]), arr.dtype), g.dtype)
+                    for name, arr in g.arrays.items()}
+        if rows.min() < 0 or rows.max() >= g.rows:
+            raise IndexError(f"{self.uri}: group {g.index} rows {int(rows.min())}..{int(rows.max())} are outside "
+                             f"0..{g.rows - 1}")
+        consecutive = bool(np.all(np.diff(rows) == 1))
+        selection: Any = slice(int(rows[0]), int(rows[-1]) + 1) if consecutive else rows
+        stored = read_region({f"arch/{g.index}/{name}": arr for name, arr in g.arrays.items()}, selection, self.uri)
+        blocks = list(stored.values())
+        owners = self._owners_of(g.index)[rows]
+        crcs = self.columns["param_crc32"][np.maximum(owners, 0)] if self.info.checksums else None
+        check_rows(self.uri, g.index, list(g.arrays), blocks, g.dtype, rows, owners, crcs)
+        return {name: self._to_torch(block, g.dtype) for name, block in zip(g.arrays, blocks)}
+
+    def _owners_of(self, group: int) -> np.ndarray:
+        """For each row of a group's arrays, the dataset row whose ok record points at it (-1: none)."""
+        if group not in self._owners:
+            cols = self.columns
+            owners = np.full(self.groups[group].rows, -1, dtype=np.int64)
+            ok = np.flatnonzero((cols["status"] == STATUS_CODES["ok"]) & (cols["arch"] == group))
+            owners[cols["arch_row"][ok]] = ok
+            self._owners[group] = owners
+        return self._owners[group]
 
     def _to_torch(self, stored: np.ndarray, dtype: str) -> torch.Tensor:
         if self.torch_dtype is None and dtype == "bfloat16":
@@ -157,10 +196,11 @@ class WeightDataset:
     def group_rows(self, indices: Sequence[int]) -> tuple[int, np.ndarray]:
         """(group, rows inside it) for view positions that must all share one architecture."""
         rows = self.rows[[_position(int(i), len(self), self.uri) for i in indices]]
-        groups = np.unique(self.columns["arch"][rows])
+        cols = self.columns
+        groups = np.unique(np.where(cols["status"][rows] == STATUS_CODES["ok"], cols["arch"][rows], -1))
         if len(groups) != 1 or groups[0] < 0:
             raise ValueError(f"{self.uri}: the requested rows span architectures {groups.tolist()} "
-                             f"(-1 = not fitted); filter by arch= or status='ok' first")
+                             f"(-1 = not ok); filter by arch= or status='ok' first")
         return int(groups[0]), self.columns["arch_row"][rows]
 
     # --- evaluation ---------------------------------------------------------------------------

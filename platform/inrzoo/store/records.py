@@ -11,7 +11,16 @@ from typing import Any
 
 import numpy as np
 
-from inrzoo.store.layout import COLUMNS, METRIC_COLUMNS, STATUS_NAMES, status_code, transform_dict, transform_row
+from inrzoo.store.layout import (
+    COLUMNS,
+    MAX_ERROR_CHARS,
+    MAX_STRING_BYTES,
+    METRIC_COLUMNS,
+    STATUS_NAMES,
+    status_code,
+    transform_dict,
+    transform_row,
+)
 
 
 # The fitting engine reports the final loss as "loss".
@@ -61,24 +70,59 @@ class Record:
     params: dict | None = None
 
 
-def listing_columns(listing: Sequence[Any], label_names: list[str]) -> dict[str, np.ndarray]:
-    """Record columns for fresh (pending) rows from ShapeRef-like items or mappings."""
+def listing_columns(listing: Sequence[Any], label_names: list[str], uri: str = "") -> dict[str, np.ndarray]:
+    """Record columns for fresh (pending) rows from ShapeRef-like items or mappings.
+
+    Text is stored as valid UTF-8 (a file name that is not becomes its escaped form) and within
+    the format's string limit; an empty or duplicate id is refused, naming the item.
+    """
     n = len(listing)
     cols = empty_columns(n)
     index = {name: i for i, name in enumerate(label_names)}
+    seen: set[str] = set()
     for i, item in enumerate(listing):
         get = item.get if isinstance(item, Mapping) else (lambda k, d=None, o=item: getattr(o, k, d))
-        cols["id"][i] = str(get("id"))
-        cols["source_uri"][i] = str(get("uri", "") or "")
-        cols["sha256"][i] = str(get("sha256", "") or "")
+        shape_id = utf8_text(str(get("id") or ""))
+        if not shape_id or shape_id in seen:
+            raise ValueError(f"{uri}: listing item {i} has {'no' if not shape_id else 'a duplicate'} id {shape_id!r}")
+        seen.add(shape_id)
+        cols["id"][i] = limited(shape_id, f"{uri}: listing item {i} id")
+        cols["source_uri"][i] = limited(utf8_text(str(get("uri", "") or "")), f"{uri}: listing item {i} uri")
+        cols["sha256"][i] = limited(str(get("sha256", "") or ""), f"{uri}: listing item {i} sha256")
         label = get("label")
         cols["label"][i] = -1 if label is None else index[str(label)]
-        cols["split"][i] = str(get("split") or "")
+        cols["split"][i] = limited(utf8_text(str(get("split") or "")), f"{uri}: listing item {i} split")
         meta = dict(get("meta") or {})
         if get("kind"):
             meta["kind"] = get("kind")
-        cols["meta"][i] = json.dumps(meta, sort_keys=True) if meta else ""
+        cols["meta"][i] = limited(utf8_text(json.dumps(meta, sort_keys=True)) if meta else "",
+                                  f"{uri}: listing item {i} meta")
     return cols
+
+
+def utf8_text(text: str) -> str:
+    """Text that encodes as UTF-8: undecodable bytes of a file name (surrogate escapes) and lone
+    surrogates become backslash escapes."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "backslashreplace")
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def limited(text: str, what: str) -> str:
+    if len(text.encode("utf-8")) > MAX_STRING_BYTES:
+        raise ValueError(f"{what} is longer than the format's {MAX_STRING_BYTES} bytes")
+    return text
+
+
+def _clip(text: str) -> str:
+    """An error text shortened to MAX_ERROR_CHARS (head and tail kept)."""
+    text = utf8_text(text)
+    if len(text) <= MAX_ERROR_CHARS:
+        return text
+    half = MAX_ERROR_CHARS // 2 - 20
+    return f"{text[:half]} ... [{len(text) - 2 * half} characters cut] ... {text[-half:]}"
 
 
 def label_names_of(listing: Sequence[Any]) -> list[str]:
@@ -105,7 +149,7 @@ def apply_result(cols: dict[str, np.ndarray], i: int, result: RowResult, group: 
     if code == 0:
         raise ValueError(f"row {result.row}: a written result cannot be 'pending'")
     cols["status"][i] = code
-    cols["error"][i] = result.error or ""
+    cols["error"][i] = _clip(result.error or "")
     cols["arch"][i] = group
     cols["arch_row"][i] = result.row if group >= 0 else -1
     cols["transform"][i] = transform_row(result.transform)
@@ -128,12 +172,12 @@ def apply_result(cols: dict[str, np.ndarray], i: int, result: RowResult, group: 
     meta.update(result.meta or {})
     if extra:
         meta["metrics"] = extra
-    cols["meta"][i] = json.dumps(meta, sort_keys=True) if meta else ""
+    cols["meta"][i] = limited(utf8_text(json.dumps(meta, sort_keys=True, default=str)), f"row {result.row} meta") if meta else ""
 
 
-def record_at(cols: Mapping[str, np.ndarray], i: int, row: int, label_names: Sequence[str]) -> Record:
+def record_at(cols: Mapping[str, np.ndarray], i: int, row: int, label_names: Sequence[str], uri: str = "") -> Record:
     label = int(cols["label"][i])
-    meta = json.loads(cols["meta"][i]) if cols["meta"][i] else {}
+    meta = record_meta(cols["meta"][i], row, uri)
     metrics = {name: float(cols[name][i]) for name in METRIC_COLUMNS if not np.isnan(cols[name][i])}
     if int(cols["steps"][i]) >= 0:
         metrics["steps"] = int(cols["steps"][i])
@@ -152,6 +196,19 @@ def record_at(cols: Mapping[str, np.ndarray], i: int, row: int, label_names: Seq
         metrics=metrics,
         meta={k: v for k, v in meta.items() if k != "metrics"},
     )
+
+
+def record_meta(text: str, row: int, uri: str) -> dict:
+    """records/meta of one row: a JSON object whose `metrics`, if present, is an object too."""
+    from inrzoo.store.storage import StoreError
+
+    try:
+        meta = json.loads(text) if text else {}
+    except json.JSONDecodeError as exc:
+        raise StoreError(f"{uri}: array 'records/meta' row {row} is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("metrics", {}), dict):
+        raise StoreError(f"{uri}: array 'records/meta' row {row} must be a JSON object (with an object 'metrics')")
+    return meta
 
 
 def results_from_fit(rows: Sequence[int], fit_result: Any, transforms: Sequence[Any] | None = None,

@@ -1,4 +1,5 @@
-"""Creating and verifying the arrays of a dataset: architecture groups and record columns.
+"""Creating the arrays of a dataset: architecture groups and record columns (opening them,
+with every check of the format, is inrzoo.store.access).
 
 `ArchLayout` is what the store needs to know of an architecture: its spec as JSON, the
 parameter shapes in canonical order and any fixed tensors (a Fourier matrix). It is built
@@ -116,28 +117,25 @@ def create_arch_group(root: zarr.Group, index: int, layout: ArchLayout, rows: in
                            compressors=codec_config("zstd", 5, 4))
 
 
-def create_record_arrays(root: zarr.Group, rows: int, chunk_rows: int, shard_rows: int | None) -> None:
+def create_record_arrays(root: zarr.Group, rows: int, chunk_rows: int, shard_rows: int | None) -> dict[str, zarr.Array]:
+    arrays = {}
     for name, col in COLUMNS.items():
         dtype = str if col.dtype == "string" else col.dtype
-        root.create_array(
+        # zstd level 0 is zarr's default for these columns; crc32c checksums each chunk (format 1.1).
+        arrays[name] = root.create_array(
             f"{RECORDS}/{name}", shape=(rows, *col.trailing), dtype=dtype, chunks=(chunk_rows, *col.trailing),
             shards=None if shard_rows is None else (shard_rows, *col.trailing), fill_value=col.fill,
+            compressors=codec_config("zstd", 0, col.numpy_dtype.itemsize),
             dimension_names=["row", *["d0"] * len(col.trailing)],
         )
+    return arrays
 
 
-async def gather(*steps: Any) -> list:
+async def gather(*steps: Any, return_exceptions: bool = False) -> list:
     """asyncio.gather inside zarr's event loop (futures must be created on that loop)."""
     import asyncio
 
-    return await asyncio.gather(*steps)
-
-
-def read_all(arrays: list[zarr.Array], region: slice) -> list[np.ndarray]:
-    """The same rows of several arrays, fetched concurrently."""
-    from zarr.core.sync import sync
-
-    return [np.asarray(v) for v in sync(gather(*(a.async_array.getitem(region) for a in arrays)))]
+    return await asyncio.gather(*steps, return_exceptions=return_exceptions)
 
 
 def write_all(blocks: list[tuple[zarr.Array, np.ndarray]], region: slice) -> None:
@@ -145,100 +143,3 @@ def write_all(blocks: list[tuple[zarr.Array, np.ndarray]], region: slice) -> Non
     from zarr.core.sync import sync
 
     sync(gather(*(a.async_array.setitem(region, v) for a, v in blocks)))
-
-
-_MISSING = (FileNotFoundError, KeyError, zarr.errors.NodeTypeValidationError, zarr.errors.ArrayNotFoundError)
-
-
-def open_arrays(root: zarr.Group, wanted: dict[str, tuple[int, ...]], rows: int, uri: str) -> dict[str, zarr.Array]:
-    """Open required arrays {path: trailing shape} concurrently (one round trip of latency on
-    object stores) and check their shapes; errors name the array and the dataset."""
-    from zarr.api.asynchronous import open_array
-    from zarr.core.sync import sync
-
-    mode = "r" if root.read_only else "r+"
-
-    async def one(path: str):
-        try:
-            return await open_array(store=root.store_path / path, zarr_format=3, mode=mode)
-        except _MISSING as exc:
-            return exc
-
-    arrays = {}
-    for (path, trailing), opened in zip(wanted.items(), sync(gather(*(one(path) for path in wanted)))):
-        if isinstance(opened, Exception):
-            raise StoreError(f"{uri}: required array {path!r} is missing ({type(opened).__name__})") from opened
-        if tuple(opened.shape) != (rows, *trailing):
-            raise StoreError(f"{uri}: array {path!r} has shape {tuple(opened.shape)}, expected {(rows, *trailing)}")
-        arrays[path] = zarr.Array(opened)
-    return arrays
-
-
-def open_record_arrays(root: zarr.Group, rows: int, uri: str) -> dict[str, zarr.Array]:
-    wanted = {f"{RECORDS}/{name}": col.trailing for name, col in COLUMNS.items()}
-    return {path.split("/", 1)[1]: arr for path, arr in open_arrays(root, wanted, rows, uri).items()}
-
-
-@dataclass
-class ArchGroup:
-    """An opened architecture group: its attributes, parameter arrays and constants."""
-
-    index: int
-    layout: ArchLayout
-    dtype: str
-    arrays: dict[str, zarr.Array]
-    init_seed: int | None
-
-
-def open_arch_group(root: zarr.Group, index: int, rows: int, uri: str) -> ArchGroup:
-    path = group_path(index)
-    try:
-        group = zarr.open_group(store=root.store_path / path, zarr_format=3, mode="r" if root.read_only else "r+")
-    except (FileNotFoundError, KeyError, zarr.errors.GroupNotFoundError, zarr.errors.NodeTypeValidationError) as exc:
-        raise StoreError(f"{uri}: architecture group {path!r} is missing ({type(exc).__name__})") from exc
-    attrs = group.attrs.get(ARCH_ATTR)
-    if not isinstance(attrs, dict):
-        raise StoreError(f"{uri}: group {path!r} has no {ARCH_ATTR!r} attributes")
-    shapes = {name: tuple(attrs["param_shapes"][name]) for name in attrs["param_order"]}
-    opened = open_arrays(root, {f"{path}/{name}": shape for name, shape in shapes.items()}, rows, uri)
-    arrays = {name: opened[f"{path}/{name}"] for name in shapes}
-    constants = {}
-    for name in attrs.get("constants", []):
-        arr = zarr.open_array(store=root.store_path / f"{path}/{CONST}/{name}", zarr_format=3, mode="r")
-        constants[name] = arr[...]
-    layout = ArchLayout(spec=attrs["spec"], param_shapes=shapes, constants=constants)
-    return ArchGroup(index=index, layout=layout, dtype=attrs["dtype"], arrays=arrays, init_seed=attrs.get("init_seed"))
-
-
-def open_root(location, mode: str) -> tuple[zarr.Group, dict]:
-    """Open the root group and check that it is an inrzoo dataset of a version we can read."""
-    from inrzoo.store.layout import FORMAT_NAME, ROOT_ATTR, SUPPORTED_MAJOR
-
-    uri = location.uri
-    try:
-        root = zarr.open_group(store=location.zarr_store(), mode=mode, zarr_format=3)
-    except (FileNotFoundError, zarr.errors.GroupNotFoundError, zarr.errors.NodeTypeValidationError) as exc:
-        raise StoreError(f"{uri}: no Zarr v3 group at the dataset root ({type(exc).__name__}: {exc})") from exc
-    attrs = root.attrs.get(ROOT_ATTR)
-    if not isinstance(attrs, dict) or attrs.get("format") != FORMAT_NAME:
-        raise StoreError(f"{uri}: not an inrzoo weight dataset (root attribute {ROOT_ATTR!r}.format != {FORMAT_NAME!r})")
-    version = str(attrs.get("format_version", ""))
-    try:
-        major = int(version.split(".")[0])
-    except ValueError:
-        major = -1
-    if major != SUPPORTED_MAJOR:
-        raise StoreError(
-            f"{uri}: format version {version!r} is not supported by this library "
-            f"(reads {SUPPORTED_MAJOR}.x; see docs/format.md)"
-        )
-    return root, attrs
-
-
-def dataset_rows(root: zarr.Group, uri: str) -> int:
-    """The number of rows: the length of records/status, which every other array must share."""
-    try:
-        arr = zarr.open_array(store=root.store_path / f"{RECORDS}/status", zarr_format=3, mode="r")
-    except _MISSING as exc:
-        raise StoreError(f"{uri}: required array '{RECORDS}/status' is missing ({type(exc).__name__})") from exc
-    return int(arr.shape[0])

@@ -88,10 +88,20 @@ class Location:
         return f"{self.path}/{name}"
 
     def write_text(self, name: str, text: str) -> None:
-        if self.protocol == "file":
-            self.fs.makedirs(self.path, exist_ok=True)
-        with self.fs.open(self.key(name), "w", encoding="utf-8") as handle:
+        """Replace one object whole: object stores put it in one request; local files are
+        written under a temporary name and renamed, so a kill never leaves half a file."""
+        if self.protocol != "file":
+            with self.fs.open(self.key(name), "w", encoding="utf-8") as handle:
+                handle.write(text)
+            return
+        import os
+        import uuid
+
+        self.fs.makedirs(self.path, exist_ok=True)
+        temporary = f"{self.key(name)}.{uuid.uuid4().hex}.partial"
+        with open(temporary, "w", encoding="utf-8") as handle:
             handle.write(text)
+        os.replace(temporary, self.key(name))
 
     def read_text(self, name: str) -> str:
         with self.fs.open(self.key(name), "r", encoding="utf-8") as handle:

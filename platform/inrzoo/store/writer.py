@@ -5,11 +5,21 @@ records; afterwards every worker owns whole write units (`work_units()`, aligned
 or to the shard when sharding) and rewrites every array of its unit and nothing else. Group
 attributes change only in `create`, `append` and `finalize`, which run in one process while
 no worker writes.
+
+Crash consistency (docs/format.md, "Crash consistency"): every store operation replaces one
+object whole (object stores; zarr writes local files to a temporary name and renames), and
+the operations are ordered so that a process killed between any two of them leaves a dataset
+that the same conversion resumes: creation is bracketed by a marker object and committed by
+the root attributes, an append is announced in the root attributes before arrays grow, and a
+unit's status is written after its parameters and records. `inrzoo.store.faults` names the
+points in between for crash tests.
 """
 
 from __future__ import annotations
 
 import getpass
+import json
+import logging
 import math
 import platform
 from collections.abc import Sequence
@@ -20,32 +30,40 @@ import numpy as np
 import zarr
 
 import inrzoo
+from inrzoo.store import faults
+from inrzoo.store.access import (
+    check_records_backed,
+    dataset_rows,
+    open_arch_group,
+    open_record_arrays,
+    open_root,
+    read_region,
+)
+from inrzoo.store.guard import bounded_array
+from inrzoo.store.integrity import encoded_params, row_crc32
 from inrzoo.store.layout import (
-    COLUMNS,
     FORMAT_NAME,
     FORMAT_VERSION,
+    MAX_CHUNK_ROWS,
+    RECORDS,
     ROOT_ATTR,
     STATUS_CODES,
     aligned_units,
     check_dtype,
     check_unit,
     codec_config,
-    encode_params,
 )
 from inrzoo.store.records import RowResult, apply_result, label_names_of, listing_columns
-from inrzoo.store.schema import (
-    ArchLayout,
-    create_arch_group,
-    create_record_arrays,
-    dataset_rows,
-    open_arch_group,
-    open_record_arrays,
-    open_root,
-    read_all,
-    spec_key,
-    write_all,
-)
+from inrzoo.store.schema import ArchLayout, create_arch_group, create_record_arrays, spec_key, write_all
 from inrzoo.store.storage import Location, StoreError
+
+logger = logging.getLogger(__name__)
+
+CREATING = ".inrzoo-creating"  # present while a creation has not committed
+
+
+class IncompleteDatasetError(StoreError):
+    """A dataset whose creation never committed: it holds no rows and may be created again."""
 
 
 class WeightWriter:
@@ -54,15 +72,21 @@ class WeightWriter:
     def __init__(self, location: Location):
         self.location = location
         self.uri = location.uri
+        if location.exists(CREATING):
+            raise IncompleteDatasetError(f"{self.uri}: the creation of this dataset did not finish "
+                                         f"({CREATING} is present); create it again")
         self._load()
 
     def _load(self) -> None:
-        self.root, self.attrs = open_root(self.location, mode="r+")
-        self.num_rows = dataset_rows(self.root, self.uri)
-        self.records = open_record_arrays(self.root, self.num_rows, self.uri)
-        self.groups = [open_arch_group(self.root, g, self.num_rows, self.uri) for g in range(len(self.attrs["archs"]))]
-        self.unit_rows = int(self.attrs["layout"]["unit_rows"])
-        self.dtype = self.attrs["layout"]["dtype"]
+        self.root, self.attrs, self.info = open_root(self.location, mode="r+")
+        self.num_rows = dataset_rows(self.root, self.info)
+        self.records = open_record_arrays(self.root, self.info, self.num_rows, writing=True)
+        self.groups = [open_arch_group(self.root, g, self.info, self.num_rows, writing=True)
+                       for g in range(self.info.num_archs)]
+        if self.info.appending:  # committed rows only, until `append` completes
+            self.num_rows = self.info.appending["from"]
+        self.unit_rows = self.info.unit_rows
+        self.dtype = self.info.dtype
         self._group_of = {group.layout.key: group.index for group in self.groups}
 
     # --- construction ----------------------------------------------------------------------------
@@ -80,8 +104,13 @@ class WeightWriter:
         benchmarks/store_size.py), zstd, gzip or none.
         archs: the architectures rows may end up in (an escalation ladder: all its rungs);
         ArchSpec, its JSON, or ArchLayout. config: the resolved sampler/loss/fit configs and
-        budget; collection: the source collection (name, root, licences).
+        budget; collection: the source collection (name, root, licences). Both are stored
+        with secrets redacted (inrzoo.redact).
+        A folder that holds only an interrupted creation is replaced; any other content
+        needs overwrite=True.
         """
+        from inrzoo.redact import redact
+
         check_dtype(dtype)
         codec_config(codec, level, 4)  # an unknown codec fails before anything is written
         layouts = [ArchLayout.from_spec(a) for a in archs]
@@ -90,41 +119,59 @@ class WeightWriter:
         if len({layout.key for layout in layouts}) != len(layouts):
             raise ValueError(f"{uri}: the same architecture is listed twice")
         chunk_rows = chunk_rows or default_chunk_rows(layouts, dtype)
-        if chunk_rows < 1 or (shard_rows is not None and (shard_rows < chunk_rows or shard_rows % chunk_rows)):
+        if not 1 <= chunk_rows <= MAX_CHUNK_ROWS:
+            raise ValueError(f"{uri}: chunk_rows ({chunk_rows}) must be in 1..{MAX_CHUNK_ROWS}")
+        if shard_rows is not None and (shard_rows < chunk_rows or shard_rows % chunk_rows):
             raise ValueError(f"{uri}: shard_rows ({shard_rows}) must be a positive multiple of chunk_rows ({chunk_rows})")
-        location = Location(uri, storage_options, read_only=False)
-        if not overwrite and location.exists("zarr.json"):
-            raise StoreError(f"{uri}: a dataset already exists here (pass overwrite=True to replace it)")
-        if overwrite:
-            location.remove()
         names = list(label_names) if label_names is not None else label_names_of(listing)
+        listed = listing_columns(listing, names, uri)  # refuses bad ids before anything is written
+        location = Location(uri, storage_options, read_only=False)
+        _clear_for_create(location, overwrite)
+        location.write_text(CREATING, json.dumps({"at": _now(), "by": f"inrzoo {inrzoo.__version__}"}))
+        faults.point("create:marker")
         rows = len(listing)
-        unit_rows = shard_rows or chunk_rows
         attrs = {
             "format": FORMAT_NAME,
             "format_version": FORMAT_VERSION,
             "created": {"at": _now(), "by": f"inrzoo {inrzoo.__version__}", "host": platform.node(), "user": _user()},
-            "collection": collection or {},
-            "config": config or {},
+            "collection": redact(collection or {}),
+            "config": redact(config or {}),
             "init_seed": init_seed,
             "label_names": names,
             "archs": [{"group": f"arch/{i}", "label": _label(layout)} for i, layout in enumerate(layouts)],
-            "layout": {"dtype": dtype, "chunk_rows": chunk_rows, "shard_rows": shard_rows, "unit_rows": unit_rows,
-                       "codec": codec, "level": level},
+            "layout": {"dtype": dtype, "chunk_rows": chunk_rows, "shard_rows": shard_rows,
+                       "unit_rows": shard_rows or chunk_rows, "codec": codec, "level": level},
             "finalized": None,
+            "appending": None,
         }
-        root = zarr.open_group(store=location.zarr_store(), mode="w", zarr_format=3, attributes={ROOT_ATTR: attrs})
-        create_record_arrays(root, rows, chunk_rows, shard_rows)
+        # The root's attributes are written last: they commit the creation.
+        root = zarr.open_group(store=location.zarr_store(), mode="a", zarr_format=3)
+        faults.point("create:root")
+        records = create_record_arrays(root, rows, chunk_rows, shard_rows)
+        faults.point("create:arrays")
         for index, layout in enumerate(layouts):
             create_arch_group(root, index, layout, rows, chunk_rows, shard_rows, dtype, codec, level, init_seed)
-        writer = cls(location)
-        writer._write_listing(0, listing)
-        return writer
+        write_all([(bounded_array(records[name], write_empty_chunks=True), listed[name]) for name in records],
+                  slice(0, rows))
+        faults.point("create:listing")
+        root.attrs[ROOT_ATTR] = attrs
+        faults.point("create:commit")
+        location.fs.rm(location.key(CREATING))
+        return cls(location)
 
     @classmethod
     def open(cls, uri: str, storage_options: dict | None = None) -> "WeightWriter":
         """An existing dataset, for workers and for resume; writes no metadata."""
         return cls(Location(uri, storage_options, read_only=False))
+
+    def check_backed(self) -> None:
+        """The stored record chunks cover the rows (a coordinator's check before resuming)."""
+        check_records_backed(self.root, self.info, self.records, self.num_rows)
+
+    def column(self, name: str, rows: slice | None = None) -> np.ndarray:
+        """One record column over `rows` (default: every committed row), read with checks."""
+        region = rows or slice(0, self.num_rows)
+        return read_region({f"{RECORDS}/{name}": self.records[name]}, region, self.uri)[f"{RECORDS}/{name}"]
 
     # --- work units ------------------------------------------------------------------------------
     def regions(self) -> list[range]:
@@ -132,7 +179,7 @@ class WeightWriter:
         return aligned_units(self.num_rows, self.unit_rows)
 
     def pending_rows(self) -> np.ndarray:
-        return np.flatnonzero(self.records["status"][:] == STATUS_CODES["pending"])
+        return np.flatnonzero(self.column("status") == STATUS_CODES["pending"])
 
     def work_units(self, pending_only: bool = True) -> list[range]:
         """The units that still hold pending rows (or all units). List them once, in the
@@ -160,8 +207,10 @@ class WeightWriter:
     def write(self, unit: range, results: Sequence[RowResult]) -> None:
         """Write the results of rows inside `unit`; other rows of the unit keep their content.
 
-        The whole unit of every array is rewritten (parameters first, records last, status as
-        the very last array), so a concurrent reader never sees status ok without parameters.
+        The whole unit of every array is rewritten (parameters first, records next, status as
+        the very last array), so a concurrent reader never sees status ok without parameters
+        and a writer killed half way leaves the unit's rows pending. An ok result whose
+        parameters are not finite in the storage precision is stored as a failed row.
         """
         check_unit(unit, self.num_rows, self.unit_rows, self.uri)
         start, stop = unit.start, unit.stop
@@ -171,65 +220,84 @@ class WeightWriter:
                 raise ValueError(f"{self.uri}: row {result.row} is outside the unit {start}:{stop}")
             by_row[result.row] = result
         region = slice(start, stop)
-        cols = dict(zip(self.records, read_all(list(self.records.values()), region)))
+        read = read_region({name: arr for name, arr in self.records.items()}, region, self.uri)
+        cols = dict(read)
         old_arch = cols["arch"].copy()
-        new_groups = {}
+        encoded: dict[int, tuple[int, dict[str, np.ndarray]]] = {}
         for row, result in by_row.items():
             group = self.group_index(result.arch) if result.status == "ok" else -1
-            if result.status == "ok" and result.params is None:
-                raise ValueError(f"{self.uri}: row {row} has status ok but no parameters")
-            new_groups[row] = group
+            if result.status == "ok":
+                if result.params is None:
+                    raise ValueError(f"{self.uri}: row {row} has status ok but no parameters")
+                values, problem = encoded_params(result.params, self.groups[group].layout.param_shapes, self.dtype,
+                                                 row, self.uri)
+                if problem:
+                    logger.warning("%s: row %d not stored as ok: %s", self.uri, row, problem)
+                    result = _as_failed(result, f"{problem}; the parameters were not stored")
+                    group = -1
+                else:
+                    encoded[row] = (group, values)
             apply_result(cols, row - start, result, group)
         fresh = np.zeros(stop - start, dtype=bool)
         fresh[[row - start for row in by_row]] = True
         blocks = []
         for group in self.groups:
-            if np.any(old_arch == group.index) or group.index in new_groups.values():
-                blocks += self._param_blocks(group, region, by_row, fresh, old_arch, cols["arch"])
+            if np.any(old_arch == group.index) or any(g == group.index for g, _ in encoded.values()):
+                blocks += self._param_blocks(group, region, encoded, fresh, old_arch, cols["arch"])
+        if "param_crc32" in cols:
+            for row in by_row:
+                entry = encoded.get(row)
+                cols["param_crc32"][row - start] = 0 if entry is None else row_crc32(row, list(entry[1].values()))
         # Each stage is one concurrent round of requests; status goes last.
         write_all(blocks, region)
-        write_all([(self.records[name], cols[name]) for name in COLUMNS if name != "status"], region)
+        faults.point("write:params")
+        write_all([(self.records[name], cols[name]) for name in self.records if name != "status"], region)
+        faults.point("write:records")
         write_all([(self.records["status"], cols["status"])], region)
+        faults.point("write:status")
 
-    def _param_blocks(self, group, region, by_row, fresh, old_arch, new_arch) -> list:
+    def _param_blocks(self, group, region, encoded, fresh, old_arch, new_arch) -> list:
         start, stop = region.start, region.stop
         keep_old = np.any((old_arch == group.index) & ~fresh)
-        arrays = list(group.arrays.values())
-        old = read_all(arrays, region) if keep_old else [None] * len(arrays)
+        paths = {f"arch/{group.index}/{name}": arr for name, arr in group.arrays.items()}
+        old = list(read_region(paths, region, self.uri).values()) if keep_old else [None] * len(paths)
         blocks = []
         for (name, arr), block in zip(group.arrays.items(), old):
             shape = group.layout.param_shapes[name]
             block = np.zeros((stop - start, *shape), dtype=arr.dtype) if block is None else block
             block[new_arch != group.index] = 0  # rows now elsewhere (or failed) hold the fill value
-            for row, result in by_row.items():
-                if new_arch[row - start] != group.index:
-                    continue
-                value = np.asarray(_as_numpy(result.params.get(name) if result.params else None, name, row, self.uri))
-                if value.shape != shape:
-                    raise ValueError(f"{self.uri}: row {row} parameter {name} has shape {value.shape}, expected {shape}")
-                block[row - start] = encode_params(value, group.dtype)
+            for row, (g, values) in encoded.items():
+                if g == group.index:
+                    block[row - start] = values[name]
             blocks.append((arr, block))
         return blocks
 
     # --- growing and closing ---------------------------------------------------------------------
     def append(self, listing: Sequence[Any]) -> range:
-        """Add pending rows for `listing` at the end; returns their row range. Run while no worker writes."""
-        old, new = self.num_rows, self.num_rows + len(listing)
+        """Add pending rows for `listing` at the end; returns their row range. Run while no worker
+        writes. An append that was interrupted is completed from where it started (with this
+        listing of the rows after the committed ones)."""
+        old = self.num_rows
+        new = old + len(listing)
         names = list(self.attrs["label_names"])
-        for label in label_names_of(listing):
-            if label not in names:
-                names.append(label)
-        for arr in [*self.records.values(), *(a for g in self.groups for a in g.arrays.values())]:
+        names += [label for label in label_names_of(listing) if label not in names]
+        listed = listing_columns(listing, names, self.uri)
+        self.attrs.update(label_names=names, appending={"from": old, "rows": new})
+        self.root.attrs[ROOT_ATTR] = self.attrs
+        faults.point("append:marker")
+        status = self.records["status"]
+        for arr in [*(a for n, a in self.records.items() if n != "status"), *(a for g in self.groups
+                                                                              for a in g.arrays.values())]:
             arr.resize((new, *arr.shape[1:]))
-        self.attrs["label_names"] = names
+        faults.point("append:resized")
+        write_all([(self.records[n], listed[n]) for n in self.records if n != "status"], slice(old, new))
+        faults.point("append:listing")
+        status.resize((new,))
+        write_all([(status, listed["status"])], slice(old, new))
+        self.attrs["appending"] = None
         self.root.attrs[ROOT_ATTR] = self.attrs
         self._load()
-        self._write_listing(old, listing)
         return range(old, new)
-
-    def _write_listing(self, start: int, listing: Sequence[Any]) -> None:
-        cols = listing_columns(listing, self.attrs["label_names"])
-        write_all([(self.records[name], cols[name]) for name in self.records], slice(start, start + len(listing)))
 
     def finalize(self, **card_fields: Any) -> dict:
         """Write statistics into the root attributes and the dataset card (README.md); returns the statistics."""
@@ -238,8 +306,28 @@ class WeightWriter:
         stats = dataset_statistics(self)
         self.attrs["finalized"] = {"at": _now(), "statistics": stats}
         self.root.attrs[ROOT_ATTR] = self.attrs
+        faults.point("finalize:attributes")
         self.location.write_text("README.md", render_card(self, stats, **card_fields))
+        faults.point("finalize:card")
         return stats
+
+
+def _clear_for_create(location: Location, overwrite: bool) -> None:
+    """Make room for a new dataset: replace an interrupted creation (or anything, with overwrite);
+    refuse a folder that holds a dataset or other content."""
+    if overwrite or location.exists(CREATING):
+        location.remove()
+        return
+    if location.exists("zarr.json"):
+        raise StoreError(f"{location.uri}: a dataset already exists here (pass overwrite=True to replace it)")
+    if location.fs.exists(location.path) and location.fs.ls(location.path):
+        raise StoreError(f"{location.uri}: the folder is not empty and holds no dataset; "
+                         "write to a new location (or pass overwrite=True to delete its content)")
+
+
+def _as_failed(result: RowResult, error: str) -> RowResult:
+    return RowResult(row=result.row, status="failed", error=error, metrics=result.metrics, transform=result.transform,
+                     sha256=result.sha256, meta=result.meta)
 
 
 def default_chunk_rows(layouts: Sequence[ArchLayout], dtype: str, target_bytes: int = 1024 * 1024) -> int:
@@ -253,14 +341,6 @@ def default_chunk_rows(layouts: Sequence[ArchLayout], dtype: str, target_bytes: 
 def create_weights(uri: str, listing: Sequence[Any], archs: Sequence[Any], **options: Any) -> WeightWriter:
     """Create a dataset (see WeightWriter.create) and return its writer."""
     return WeightWriter.create(uri, listing, archs, **options)
-
-
-def _as_numpy(value: Any, name: str, row: int, uri: str) -> np.ndarray:
-    if value is None:
-        raise ValueError(f"{uri}: row {row} lacks parameter {name}")
-    if hasattr(value, "detach"):
-        value = value.detach().cpu().float().numpy()
-    return np.asarray(value, dtype=np.float32)
 
 
 def _label(layout: ArchLayout) -> str:

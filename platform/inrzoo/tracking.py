@@ -62,7 +62,9 @@ def flatten_params(data: Any, prefix: str = "") -> dict[str, str]:
 def log_params(data: dict[str, Any]) -> None:
     import mlflow
 
-    items = list(flatten_params(data).items())
+    from inrzoo.redact import redact
+
+    items = list(flatten_params(redact(data)).items())
     for start in range(0, len(items), 100):  # MLflow's batch limit
         mlflow.log_params(dict(items[start:start + 100]))
 
@@ -73,6 +75,9 @@ def log_dataset_input(uri: str, digest: str, name: str, context: str) -> None:
     from mlflow.data.dataset_source_registry import resolve_dataset_source
     from mlflow.data.meta_dataset import MetaDataset
 
+    from inrzoo.redact import redact_text
+
+    uri = redact_text(uri)
     try:
         source = resolve_dataset_source(uri)
     except Exception:  # a URI scheme MLflow has no source type for: keep it as an HTTP-like URL

@@ -16,6 +16,8 @@ from inrzoo import tracking
 from inrzoo.pipeline.config import ConvertConfig, resolve
 from inrzoo.pipeline.report import dataset_digest, histogram_png, quality
 from inrzoo.pipeline.run import ConversionReport, run_conversion
+from inrzoo.pipeline.run_status import DATASET_TAG, close_stale_runs, terminated_as_killed
+from inrzoo.redact import install_log_redaction, redact, redact_text
 from inrzoo.store import WeightWriter
 
 
@@ -30,17 +32,25 @@ class _RunTracker:
 
 
 def convert(cfg: ConvertConfig) -> ConversionReport:
-    """Convert `cfg.source` into the weight dataset `cfg.output.uri` (resuming if it exists)."""
+    """Convert `cfg.source` into the weight dataset `cfg.output.uri` (resuming if it exists).
+
+    Secrets in the config's storage options never reach an output (inrzoo.redact); a run
+    stopped with SIGTERM is marked KILLED, and RUNNING runs that killed drivers left for the
+    same dataset are closed when it resumes.
+    """
+    install_log_redaction()
     if not cfg.tracking.enabled:
         return run_conversion(cfg)
     import mlflow
 
     uri = tracking.tracking_uri(cfg.tracking.tracking_uri)
-    tracking.use_experiment(uri, cfg.tracking.experiment)
-    with mlflow.start_run(run_name=cfg.tracking.run_name or None) as run:
-        resolved = resolve(cfg).as_dict()
+    experiment_id = tracking.use_experiment(uri, cfg.tracking.experiment)
+    dataset = redact_text(cfg.output.uri)
+    with mlflow.start_run(run_name=cfg.tracking.run_name or None) as run, terminated_as_killed():
+        close_stale_runs(experiment_id, dataset, run.info.run_id)
+        resolved = redact(resolve(cfg).as_dict())
         tracking.log_params(resolved)
-        mlflow.set_tags({"inrzoo.kind": "conversion", "inrzoo.dataset": cfg.output.uri,
+        mlflow.set_tags({"inrzoo.kind": "conversion", DATASET_TAG: dataset,
                          "inrzoo.preset": cfg.preset, "inrzoo.collection": cfg.source.collection})
         report = run_conversion(cfg, tracker=_RunTracker())
         report.mlflow_run_id, report.tracking_uri = run.info.run_id, uri
@@ -57,8 +67,8 @@ def _log_outcome(cfg: ConvertConfig, report: ConversionReport, resolved: dict[st
     metrics.update(quality(report.surface_errors))
     mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
     writer = WeightWriter.open(cfg.output.uri, cfg.output.storage_options)
-    tracking.log_dataset_input(cfg.output.uri, dataset_digest(writer), name=Path(cfg.output.uri.rstrip("/")).name,
-                               context="conversion-output")
+    tracking.log_dataset_input(cfg.output.uri, dataset_digest(writer),
+                               name=redact_text(Path(cfg.output.uri.rstrip("/")).name), context="conversion-output")
     with tempfile.TemporaryDirectory() as tmp:
         histogram_png(report.surface_errors, f"{tmp}/surface_error_histogram.png")
         Path(tmp, "README.md").write_text(writer.location.read_text("README.md"))

@@ -3,18 +3,22 @@
 A resumed conversion must be the same conversion: the stored resolved config (less the
 runtime and tracking sections, which may differ between runs) has to match, and the stored
 rows must be the listing's shapes in the same order. New shapes at the end of the listing are
-appended as pending rows.
+appended as pending rows. A dataset whose creation a killed run left unfinished is created
+again; an append it left unfinished is completed.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from inrzoo import config as configlib
 from inrzoo.pipeline.config import ResolvedConversion
-from inrzoo.redact import redact
-from inrzoo.store import StoreError, WeightWriter
+from inrzoo.redact import redact, redact_text
+from inrzoo.store import IncompleteDatasetError, StoreError, WeightWriter
+
+logger = logging.getLogger(__name__)
 
 # Sections that describe how a run executes, not what it produces.
 VOLATILE_KEYS = ("runtime", "tracking")
@@ -37,12 +41,17 @@ def open_or_create(conv: ResolvedConversion, refs: list[dict[str, Any]]) -> Weig
         raise ValueError(f"{conv.config.source.uri}: the collection lists no shapes")
     try:
         writer = WeightWriter.open(out.uri, out.storage_options)
+    except IncompleteDatasetError:
+        logger.warning("%s: a run was killed while creating this dataset (it holds no rows); creating it again",
+                       redact_text(out.uri))
+        return _create(conv, refs)
     except StoreError:
         if _exists(out.uri, out.storage_options):
             raise
         return _create(conv, refs)
     _check_same_conversion(writer, conv)
-    stored_ids = [str(i) for i in writer.records["id"][:]]
+    writer.check_backed()
+    stored_ids = [str(i) for i in writer.column("id")]
     listed_ids = [ref["id"] for ref in refs]
     if listed_ids[: len(stored_ids)] != stored_ids:
         missing = sorted(set(stored_ids) - set(listed_ids))[:5]
@@ -50,7 +59,8 @@ def open_or_create(conv: ResolvedConversion, refs: list[dict[str, Any]]) -> Weig
             f"{out.uri}: the dataset holds {len(stored_ids)} shapes that are not the start of the current listing of "
             f"{conv.config.source.uri} (e.g. no longer listed: {missing}); convert into a new dataset"
         )
-    if len(listed_ids) > len(stored_ids):
+    if len(listed_ids) > len(stored_ids) or writer.attrs.get("appending"):
+        # An append that a killed run left unfinished is completed with the current listing.
         writer.append(refs[len(stored_ids):])
     return writer
 

@@ -1,0 +1,72 @@
+"""MLflow run status that tells the truth after a kill.
+
+A driver stopped with SIGTERM (`ray job stop`, a scheduler's preemption, Ctrl-\\ in a
+terminal) dies without unwinding, so its MLflow run would stay RUNNING forever.
+`terminated_as_killed` turns SIGTERM into an exception that ends the run as KILLED; a driver
+killed outright (SIGKILL, a lost node) cannot do even that, so the next run of the same
+dataset closes such stale RUNNING runs (`close_stale_runs`) before it starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import Iterator
+
+logger = logging.getLogger(__name__)
+
+DATASET_TAG = "inrzoo.dataset"
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind (a BaseException, so no `except Exception` swallows it)."""
+
+
+@contextlib.contextmanager
+def terminated_as_killed() -> Iterator[None]:
+    """Inside: SIGTERM raises Terminated, the active MLflow run is ended as KILLED and the
+    process exits with 143 (128 + SIGTERM), as it would have without the handler."""
+    import mlflow
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be installed from the main thread
+        return
+
+    def on_sigterm(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    except Terminated:
+        run = mlflow.active_run()
+        if run is not None:
+            logger.warning("SIGTERM: marking MLflow run %s as KILLED", run.info.run_id)
+            mlflow.end_run(status="KILLED")
+        raise SystemExit(128 + signal.SIGTERM) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def close_stale_runs(experiment_id: str, dataset: str, current_run_id: str) -> list[str]:
+    """End as KILLED every RUNNING run of `experiment_id` that wrote `dataset`, except the
+    current one: conversions of one dataset run one at a time (one coordinator), so such a
+    run belongs to a driver that was killed outright."""
+    import mlflow
+
+    if "'" in dataset:  # MLflow's filter syntax has no escape for quotes
+        return []
+    client = mlflow.MlflowClient()
+    stale = client.search_runs([experiment_id], filter_string=f"tags.`{DATASET_TAG}` = '{dataset}' and "
+                                                              "attributes.status = 'RUNNING'")
+    closed = []
+    for run in stale:
+        if run.info.run_id == current_run_id:
+            continue
+        client.set_tag(run.info.run_id, "inrzoo.closed_by", current_run_id)
+        client.set_terminated(run.info.run_id, status="KILLED")
+        logger.warning("%s: closed MLflow run %s, left RUNNING by a driver that was killed", dataset, run.info.run_id)
+        closed.append(run.info.run_id)
+    return closed

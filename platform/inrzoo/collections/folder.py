@@ -21,11 +21,15 @@ import fsspec
 
 from inrzoo.collections.base import (
     KINDS,
+    LISTING_ERROR,
     Collection,
     CollectionError,
     ShapeRef,
     as_list,
+    failed_ref,
+    file_problem,
     full_uri,
+    is_local,
     join,
     read_csv,
     read_json,
@@ -66,7 +70,14 @@ class Folder(Collection):
         keep = as_list(self.kinds)
         for rel in sorted(entries):
             entry = dict(entries[rel])
-            kind = entry.pop("kind", None) or self.kind or self._kind(fs, join(root, rel))
+            problem = entry.pop(LISTING_ERROR, None)
+            if problem is None and is_local(fs):  # before any header is read: a FIFO would block
+                problem = file_problem(join(root, rel), root, self.follow_links)
+            try:
+                kind = entry.pop("kind", None) or self.kind or (None if problem else self._kind(fs, join(root, rel)))
+            except (CollectionError, OSError, ValueError) as exc:  # one unreadable file: one failed row
+                kind, problem = None, str(exc)
+            kind = kind or (EXTENSION_KINDS.get(_extension(rel), "mesh") if problem else None)
             if kind is None or (keep is not None and kind not in keep):
                 continue
             if kind not in KINDS:
@@ -76,8 +87,8 @@ class Folder(Collection):
                 label, split = entry.pop(self.label_column, None), entry.pop("split", None)
             meta = {"file": rel, "format": _extension(rel), "license": entry.pop("license", None) or self.license,
                     **entry}
-            yield ShapeRef(f"{self.prefix}/{rel}", full_uri(fs, join(root, rel)), _text(label), _text(split), kind,
-                           meta)
+            ref = ShapeRef(f"{self.prefix}/{rel}", full_uri(fs, join(root, rel)), _text(label), _text(split), kind, meta)
+            yield failed_ref(ref, problem.removeprefix(f"{ref.uri}: ")) if problem else ref
 
     def _wanted(self, rel: str) -> bool:
         patterns = as_list(self.patterns)
@@ -125,9 +136,9 @@ class Folder(Collection):
             rel = posixpath.normpath(str(name).strip()).lstrip("/")
             if rel in entries:
                 raise CollectionError(f"{uri}: malformed index ({rel} is listed twice)")
-            if rel not in files:
-                raise CollectionError(f"{uri}: index entry {rel} is not a matching file under {self.root}")
             entries[rel] = {k: v for k, v in record.items() if v not in (None, "")}
+            if rel not in files:  # a listed file that is missing is one failed row, not a failed listing
+                entries[rel][LISTING_ERROR] = f"listed in {uri} but not a matching file under {self.root}"
         return entries
 
 

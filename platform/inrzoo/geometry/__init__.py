@@ -5,6 +5,7 @@ surface, and extract meshes, point clouds and voxels back from fitted fields."""
 from .distance import (
     FIELDS,
     ground_truth,
+    kinds_giving,
     occupancy,
     shape_index,
     signed_distance,
@@ -30,6 +31,7 @@ __all__ = [
     "extract_mesh",
     "fit_similarity",
     "ground_truth",
+    "kinds_giving",
     "load",
     "parse",
     "normalize",

@@ -25,6 +25,14 @@ BLOCK_SIZE = 1 << 20
 WINDING_ORDER = 2
 WINDING_ACCURACY = 2.0
 FIELDS = ("sdf", "udf", "occupancy")
+# The shapes that can give each field: a signed distance needs a closed-or-not mesh (the winding
+# number decides the sign), an unsigned distance any surface, occupancy a mesh or a voxel grid.
+FIELD_SHAPES: dict[str, tuple[type, ...]] = {"sdf": (Mesh,), "udf": (Mesh, PointCloud), "occupancy": (Mesh, VoxelGrid)}
+
+
+def kinds_giving(field: str) -> tuple[str, ...]:
+    """Shape kinds ("mesh", "pointcloud", "voxels") whose ground truth of `field` exists."""
+    return tuple(cls.kind for cls in FIELD_SHAPES[field])
 
 
 class MeshIndex:
@@ -107,7 +115,7 @@ def winding_number(mesh: Mesh, points, *, exact: bool = False) -> np.ndarray:
 
 def signed_distance(mesh: Mesh, points) -> np.ndarray:
     """Exact distance to the surface, negative inside (|winding number| >= 0.5), float32 [N]."""
-    points, index = _prepare(mesh, (Mesh,), "signed distance", points)
+    points, index = _prepare(mesh, FIELD_SHAPES["sdf"], "signed distance", points)
     out = np.empty(len(points), dtype=np.float32)
     for block in ordered_blocks(points, BLOCK_SIZE):
         chunk = gather_f64(points, block)
@@ -123,7 +131,7 @@ def unsigned_distance(shape: Mesh | PointCloud, points, return_gradient: bool = 
     With return_gradient, also the UDF gradient float32 [N,3]: the unit vector from the
     closest surface point to the query (zero on the surface, where the UDF has no gradient).
     """
-    points, index = _prepare(shape, (Mesh, PointCloud), "unsigned distance", points)
+    points, index = _prepare(shape, FIELD_SHAPES["udf"], "unsigned distance", points)
     distance = np.empty(len(points), dtype=np.float32)
     gradient = np.empty((len(points), 3), dtype=np.float32) if return_gradient else None
     for block in ordered_blocks(points, BLOCK_SIZE):
@@ -154,7 +162,7 @@ def _voxel_occupancy(grid: VoxelGrid, points: np.ndarray) -> np.ndarray:
 
 def occupancy(shape: Mesh | VoxelGrid, points) -> np.ndarray:
     """Inside/outside bool [N]: |winding number| >= 0.5 for meshes, voxel lookup for grids."""
-    _require(shape, (Mesh, VoxelGrid), "occupancy")
+    _require(shape, FIELD_SHAPES["occupancy"], "occupancy")
     points = _query_points(shape, points)
     if isinstance(shape, VoxelGrid):
         return _voxel_occupancy(shape, points)

@@ -1,14 +1,18 @@
 """Parsers of our own: OFF (polygons fan-triangulated; trimesh's OFF reader fails on
-polygon faces under numpy 2), XYZ, NPY, NPZ, binvox.
+polygon faces under numpy 2), XYZ, NPY, NPZ, binvox; and checks of the counts that PLY and
+binary STL headers declare against the bytes that follow, before trimesh parses them.
 
 Each parser takes the file's bytes and returns a Shape; `GeometryError` names the URI.
-The other mesh formats (and PLY point clouds) go through trimesh in `io.py`.
+The other mesh formats (and PLY point clouds) go through trimesh in `io.py`. A count in a
+header is never trusted to size memory: what it claims must fit in the file.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import warnings
+import zipfile
 
 import numpy as np
 
@@ -98,7 +102,70 @@ def parse_xyz(data: bytes, uri: str) -> PointCloud:
     return _cloud_from_columns(table, uri)
 
 
+MAX_VOXELS = 1024**3  # chosen: a grid this size is a gigabyte of booleans
+_PLY_SIZES = {"char": 1, "uchar": 1, "int8": 1, "uint8": 1, "short": 2, "ushort": 2, "int16": 2, "uint16": 2,
+              "int": 4, "uint": 4, "int32": 4, "uint32": 4, "float": 4, "float32": 4, "double": 8, "float64": 8}
+
+
+def check_ply_counts(data: bytes, uri: str) -> None:
+    """The element counts of a PLY header must fit in the bytes after it: binary records have
+    fixed sizes (a list counts at least its length field), ASCII values at least 2 bytes each."""
+    end = data.find(b"end_header")
+    if not data.startswith(b"ply") or end < 0:
+        raise GeometryError(uri, "not a PLY file (no 'ply' ... 'end_header' header)")
+    body = len(data) - (data.find(b"\n", end) + 1 if data.find(b"\n", end) >= 0 else len(data))
+    lines = data[:end].decode("ascii", errors="replace").splitlines()
+    binary = any(line.startswith("format binary") for line in lines)
+    needed, elements = 0, []
+    for line in lines:
+        fields = line.split()
+        if len(fields) == 3 and fields[0] == "element":
+            if not fields[2].isdigit():
+                raise GeometryError(uri, f"PLY header: element count {fields[2]!r} is not a number")
+            elements.append([fields[1], int(fields[2]), 0])
+        elif fields[:1] == ["property"] and elements:
+            if fields[1:2] == ["list"] and len(fields) >= 5:  # counted by its length field only
+                elements[-1][2] += _PLY_SIZES.get(fields[2], 1) if binary else 2
+            elif len(fields) >= 3:
+                elements[-1][2] += _PLY_SIZES.get(fields[1], 1) if binary else 2
+    for name, count, record in elements:
+        needed += count * max(record, 1)
+    if needed > body:
+        counts = ", ".join(f"{count} {name}" for name, count, _ in elements)
+        raise GeometryError(uri, f"PLY header declares {counts}, which need at least {needed} bytes; "
+                                 f"the file has {body} after its header (truncated or forged)")
+
+
+def check_stl_counts(data: bytes, uri: str) -> None:
+    """A binary STL (84-byte header) holds exactly 50 bytes per triangle its header counts."""
+    if data[:5].lower() == b"solid" and b"facet" in data[:1024]:
+        return  # ASCII
+    if len(data) < 84:
+        raise GeometryError(uri, f"truncated binary STL ({len(data)} bytes, the header alone is 84)")
+    count = int(np.frombuffer(data[80:84], dtype="<u4")[0])
+    if len(data) < 84 + 50 * count:
+        raise GeometryError(uri, f"binary STL header declares {count} triangles ({84 + 50 * count} bytes); "
+                                 f"the file has {len(data)} (truncated or forged)")
+
+
+def _npy_header(stream: io.BytesIO, size: int, uri: str) -> None:
+    """The shape and dtype an NPY header declares must fit in the `size` bytes of the array."""
+    try:
+        version = np.lib.format.read_magic(stream)
+        if version not in ((1, 0), (2, 0)):
+            raise ValueError(f"NPY format version {version} is not supported")
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read(stream)
+    except (ValueError, OSError, EOFError, SyntaxError) as error:
+        raise GeometryError(uri, f"cannot parse as NPY: {error}") from None
+    needed = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if dtype.hasobject or needed > size - stream.tell():
+        raise GeometryError(uri, f"NPY header declares {dtype} {list(shape)} ({needed} bytes); the file holds "
+                                 f"{size - stream.tell()} (truncated, forged or an object array)")
+
+
 def parse_npy(data: bytes, uri: str) -> Shape:
+    _npy_header(io.BytesIO(data), len(data), uri)
     try:
         array = np.load(io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError, EOFError) as error:
@@ -107,7 +174,18 @@ def parse_npy(data: bytes, uri: str) -> Shape:
 
 
 def parse_npz(data: bytes, uri: str) -> Shape:
-    """Keys `points` (+ `normals`) or `occupancy` (+ `origin`, `pitch`), or a single array."""
+    """Keys `points` (+ `normals`) or `occupancy` (+ `origin`, `pitch`), or a single array.
+    Each member's declared size bounds what is inflated (zipfile reads no more) and its NPY
+    header must fit in it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist():
+                if info.file_size > MAX_VOXELS * 8:
+                    raise GeometryError(uri, f"NPZ member {info.filename} declares {info.file_size} bytes")
+                with archive.open(info) as member:
+                    _npy_header(io.BytesIO(member.read(65536)), info.file_size, f"{uri}:{info.filename}")
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
+        raise GeometryError(uri, f"cannot parse as NPZ: {error}") from None
     try:
         archive = np.load(io.BytesIO(data), allow_pickle=False)
         arrays = {key: archive[key] for key in archive.files}
@@ -146,6 +224,8 @@ def parse_binvox(data: bytes, uri: str) -> VoxelGrid:
     if "dim" not in header or len(header["dim"]) != 3:
         raise GeometryError(uri, "binvox header lacks 'dim X Y Z'")
     dims = tuple(int(d) for d in header["dim"])
+    if min(dims) < 1 or int(np.prod(dims, dtype=object)) > MAX_VOXELS:
+        raise GeometryError(uri, f"binvox dims {list(dims)} outside 1..{MAX_VOXELS} voxels")
     runs = np.frombuffer(stream.read(), dtype=np.uint8)
     if len(runs) % 2:
         raise GeometryError(uri, "binvox run-length data has an odd number of bytes")

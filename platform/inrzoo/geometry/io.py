@@ -26,6 +26,7 @@ OWN_PARSERS = {
     "binvox": formats.parse_binvox,
 }
 KINDS = ("mesh", "pointcloud", "voxels")
+HEADER_CHECKS = {"ply": formats.check_ply_counts, "stl": formats.check_stl_counts}
 
 
 def file_format(uri: str) -> str:
@@ -136,6 +137,8 @@ def parse(data: bytes, uri: str, *, kind: str | None = None, max_faces: int = 5_
     declared = _declared_faces(data, fmt)
     if declared is not None and declared > max_faces:
         raise GeometryError(uri, f"{declared} faces exceed max_faces={max_faces}")
+    if fmt in HEADER_CHECKS:  # counts a header declares must fit in the file before trimesh trusts them
+        HEADER_CHECKS[fmt](data, uri)
     shape = OWN_PARSERS[fmt](data, uri) if fmt in OWN_PARSERS else _parse_with_trimesh(data, fmt, uri)
     if isinstance(shape, Mesh) and len(shape.faces) > max_faces:  # polygons triangulated, OBJ, GLB
         raise GeometryError(uri, f"{len(shape.faces)} faces exceed max_faces={max_faces}")

@@ -37,6 +37,13 @@ PAIRINGS: dict[str, PresetPairing] = {
 }
 
 
+def presets_for(kind: str) -> list[str]:
+    """The presets whose field a shape of `kind` can give (auto picks the kind's own field)."""
+    from inrzoo.geometry import kinds_giving
+
+    return [name for name, p in PAIRINGS.items() if p.target == "auto" or kind in kinds_giving(p.target)]
+
+
 @dataclass
 class SourceConfig:
     uri: str = ""
@@ -44,6 +51,10 @@ class SourceConfig:
     options: dict[str, Any] = field(default_factory=dict)  # adapter filters (labels, split, ...)
     storage_options: dict[str, Any] = field(default_factory=dict)
     limit: int = 0  # convert only the first N shapes of the listing (0 = all)
+    # Local folders: a symbolic link whose target lies outside the root becomes a failed row,
+    # unless this is true (then it is read like any file).
+    follow_links: bool = False
+    max_file_bytes: int = 2 * 1024**3  # chosen: a larger file is a failed row, never read into memory
 
 
 @dataclass

@@ -17,8 +17,9 @@ import fsspec
 import numpy as np
 
 from inrzoo import geometry, sampling
+from inrzoo.collections.base import LISTING_ERROR
 from inrzoo.pipeline.augment import augment_index, jitter_shape, scale_shape
-from inrzoo.pipeline.config import ResolvedConversion
+from inrzoo.pipeline.config import ResolvedConversion, presets_for
 from inrzoo.pipeline.retry import StoreUnavailableError, store_name, with_retries
 
 
@@ -44,12 +45,19 @@ def shape_seed(seed: int, shape_id: str) -> int:
 
 
 def read_source(uri: str, conv: ResolvedConversion) -> bytes:
-    """The source file's bytes; a store that does not answer stops the unit (rows stay pending)."""
+    """The source file's bytes (refused unread above source.max_file_bytes); a store that does
+    not answer stops the unit (rows stay pending)."""
     src, runtime = conv.config.source, conv.config.runtime
 
     def read() -> bytes:
         with fsspec.open(uri, "rb", **src.storage_options) as handle:
-            return handle.read()
+            size = getattr(handle, "size", None)
+            if size is not None and size > src.max_file_bytes:
+                raise ValueError(f"{uri}: {size} bytes exceed source.max_file_bytes={src.max_file_bytes}")
+            data = handle.read(src.max_file_bytes + 1)
+        if len(data) > src.max_file_bytes:
+            raise ValueError(f"{uri}: more than source.max_file_bytes={src.max_file_bytes} bytes")
+        return data
 
     return with_retries(read, f"read {uri}", store_name(uri, src.storage_options), runtime.store_retries,
                         runtime.store_backoff_s)
@@ -61,9 +69,12 @@ def prepare_shape(ref: dict[str, Any], row: int, conv: ResolvedConversion) -> Pr
     started = time.perf_counter()
     seed = shape_seed(cfg.seed, ref["id"])
     try:
+        if (ref.get("meta") or {}).get(LISTING_ERROR):  # found unreadable when listed: never read
+            raise ValueError(ref["meta"][LISTING_ERROR])
         data = read_source(ref["uri"], conv)
         sha = hashlib.sha256(data).hexdigest()
         shape = geometry.parse(data, ref["uri"], kind=ref.get("kind") or None, max_faces=cfg.max_faces)
+        check_kind(shape.kind, conv)
         rng = np.random.default_rng(seed)
         augmented = augment_index(ref) > 0
         meta = {}
@@ -95,6 +106,16 @@ def prepare_shape(ref: dict[str, Any], row: int, conv: ResolvedConversion) -> Pr
     )
 
 
+def check_kind(kind: str, conv: ResolvedConversion) -> None:
+    """A shape whose kind cannot give the preset's field fails naming the presets that fit it."""
+    target = conv.target
+    if target in ("", "auto") or kind in geometry.kinds_giving(target):
+        return
+    raise ValueError(f"a {kind} cannot be fitted with preset {conv.config.preset!r} (its {target} field needs a "
+                     f"{' or '.join(geometry.kinds_giving(target))}); presets that fit a {kind}: "
+                     f"{', '.join(presets_for(kind))}")
+
+
 def _sampler_fields(conv: ResolvedConversion) -> dict[str, Any]:
     """The sampler's fields: the config's options plus an explicit field where one is set
     (a shape that cannot give that field then fails with the sampler's reason)."""
@@ -113,5 +134,7 @@ def _check_samples(samples: sampling.Samples, uri: str) -> None:
 
 
 def _reason(exc: Exception, uri: str) -> str:
+    from inrzoo.redact import redact_text
+
     text = str(exc) or type(exc).__name__
-    return text if uri in text else f"{uri}: {type(exc).__name__}: {text}"
+    return redact_text(text if uri in text else f"{uri}: {type(exc).__name__}: {text}")

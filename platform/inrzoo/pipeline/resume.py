@@ -9,12 +9,13 @@ again; an append it left unfinished is completed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from typing import Any
 
 from inrzoo import config as configlib
-from inrzoo.pipeline.config import ResolvedConversion
+from inrzoo.pipeline.config import ConvertConfig, ResolvedConversion, resolve
 from inrzoo.redact import redact, redact_text
 from inrzoo.store import IncompleteDatasetError, StoreError, WeightWriter
 
@@ -82,13 +83,26 @@ def _create(conv: ResolvedConversion, refs: list[dict[str, Any]]) -> WeightWrite
 
 def _check_same_conversion(writer: WeightWriter, conv: ResolvedConversion) -> None:
     stored = fingerprint(writer.attrs.get("config") or {})
-    current = fingerprint(redact(conv.as_dict()))  # the dataset holds the config with secrets redacted
+    # The dataset holds the config with secrets redacted; options newer than the dataset are
+    # not part of what made it.
+    defaults = fingerprint(resolve(dataclasses.replace(ConvertConfig(), preset=conv.config.preset)).as_dict())
+    current = _known_to(stored, fingerprint(redact(conv.as_dict())), defaults)
     if stored != current:
         changed = sorted(k for k in set(stored) | set(current) if stored.get(k) != current.get(k))
         raise ValueError(
             f"{writer.uri}: the dataset was made by a different conversion (differs in {changed}); "
             "resume with the same config or convert into a new dataset"
         )
+
+
+def _known_to(stored: Any, current: Any, defaults: Any) -> Any:
+    """`current` without the keys that a config written by an older library lacks and that
+    hold their default value (options added since, left as they were)."""
+    if not isinstance(stored, dict) or not isinstance(current, dict):
+        return current
+    defaults = defaults if isinstance(defaults, dict) else {}
+    return {k: _known_to(stored[k], v, defaults.get(k)) if k in stored else v for k, v in current.items()
+            if k in stored or k not in defaults or v != defaults[k]}
 
 
 def _exists(uri: str, storage_options: dict[str, Any]) -> bool:

@@ -42,8 +42,10 @@ def load(cls: type[T], path: str | Path | None = None, overrides: Iterable[str] 
         data = loaded or {}
     overrides = list(overrides)
     if overrides:
+        from inrzoo.redact import redact_overrides
+
         data = apply_overrides(data, overrides)
-        source = f"{source} + overrides {overrides}"
+        source = f"{source} + overrides {redact_overrides(overrides)}"  # error messages quote it
     return from_dict(cls, data, source=source)
 
 

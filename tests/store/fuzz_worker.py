@@ -41,7 +41,7 @@ def apply(root: Path, mutation: dict) -> None:
     """One mutation: of a zarr.json ("json": set or delete the value at a path) or of a chunk
     file ("chunk": flip bytes, truncate, garbage, delete, copy another chunk over it, or a
     header claiming a huge decoded size sealed with a valid checksum)."""
-    from store.hostile_helpers import rewrite_chunk, zstd_bomb_header
+    from inrzoo.store.tamper import rewrite_chunk, zstd_bomb_header
 
     target = root / mutation["file"]
     if mutation["kind"] == "json":

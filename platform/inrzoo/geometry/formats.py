@@ -103,6 +103,7 @@ def parse_xyz(data: bytes, uri: str) -> PointCloud:
 
 
 MAX_VOXELS = 1024**3  # chosen: a grid this size is a gigabyte of booleans
+MAX_MEMBER_BYTES = 1 << 30  # chosen: an NPZ member inflates to at most 1 GiB (30M points in float64)
 _PLY_SIZES = {"char": 1, "uchar": 1, "int8": 1, "uint8": 1, "short": 2, "ushort": 2, "int16": 2, "uint16": 2,
               "int": 4, "uint": 4, "int32": 4, "uint32": 4, "float": 4, "float32": 4, "double": 8, "float64": 8}
 
@@ -180,8 +181,9 @@ def parse_npz(data: bytes, uri: str) -> Shape:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for info in archive.infolist():
-                if info.file_size > MAX_VOXELS * 8:
-                    raise GeometryError(uri, f"NPZ member {info.filename} declares {info.file_size} bytes")
+                if info.file_size > MAX_MEMBER_BYTES:
+                    raise GeometryError(uri, f"NPZ member {info.filename} inflates to {info.file_size} bytes "
+                                             f"(more than {MAX_MEMBER_BYTES})")
                 with archive.open(info) as member:
                     _npy_header(io.BytesIO(member.read(65536)), info.file_size, f"{uri}:{info.filename}")
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:

@@ -35,6 +35,7 @@ from inrzoo.store.tamper import (
     arch_attrs,
     chunk_files,
     edit_json,
+    inflate_rows_keeping_last_chunk,
     rewrite_chunk,
     sample_dataset,
     set_all_rows,
@@ -90,16 +91,6 @@ def _vlen_count(root: Path) -> None:
                   lambda data: zstd.encode((4_000_000_000).to_bytes(4, "little") + zstd.decode(data)[4:]))
 
 
-def _last_chunk_only(root: Path) -> None:
-    set_all_rows(root, 4000)
-    for array in (root / "records").iterdir():
-        if array.is_dir():
-            last = chunk_files(array)[-1]
-            target = array / "c" / "999" / "/".join(last.relative_to(array / "c").parts[1:])
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(last.read_bytes())
-
-
 def _huge_param_shape(root: Path) -> None:
     edit_json(root / "arch/0/zarr.json", lambda m: arch_attrs(m)["param_shapes"].update({"layers.1.weight": [32, 10**9]}))
     edit_json(root / "arch/0/layers.1.weight/zarr.json", lambda m: m.update(
@@ -114,7 +105,7 @@ DATASET_CASES = {
     "intact dataset": lambda root: None,
     "3*10^8 rows declared in every array": lambda root: set_all_rows(root, 300_000_000),
     "10^12 rows declared in every array": lambda root: set_all_rows(root, 10**12),
-    "4000 rows declared, last record chunk planted": _last_chunk_only,
+    "4000 rows declared, last record chunk planted": lambda root: inflate_rows_keeping_last_chunk(root, 4000),
     "parameter declared [32, 10^9]": _huge_param_shape,
     "spec 3x64 over 3x16 arrays": _json("arch/0/zarr.json", lambda m: arch_attrs(m)["spec"].update(hidden=[64] * 3)),
     "spec 3x10^9 over 3x16 arrays": _json("arch/0/zarr.json", lambda m: arch_attrs(m)["spec"].update(hidden=[10**9] * 3)),

@@ -12,6 +12,7 @@ from inrzoo.store.tamper import (  # noqa: F401 - re-exported for the tests
     arch_attrs,
     chunk_files,
     edit_json,
+    inflate_rows_keeping_last_chunk,
     rewrite_chunk,
     sample_dataset as make_dataset,
     sample_result,

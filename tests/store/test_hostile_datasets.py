@@ -17,6 +17,7 @@ from store.hostile_helpers import (
     copy_of,
     edit_json,
     expected_params,
+    inflate_rows_keeping_last_chunk,
     make_dataset,
     rewrite_chunk,
     set_all_rows,
@@ -64,13 +65,7 @@ def test_inflated_row_count_is_refused_before_allocating(ds_path, rows):
 
 def test_inflated_rows_with_the_last_chunk_present(ds_path):
     """The last chunk alone does not back the rows in between."""
-    set_all_rows(ds_path, 4000)
-    for array in (ds_path / "records").iterdir():
-        if array.is_dir():
-            last = chunk_files(array)[-1]
-            target = array / "c" / "999" / "/".join(last.relative_to(array / "c").parts[1:])
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(last.read_bytes())
+    inflate_rows_keeping_last_chunk(ds_path, 4000)
     refused(ds_path, "declared rows", "first missing: chunk 3")
 
 

@@ -95,3 +95,16 @@ def set_record(root: Path, column: str, row: int, value: Any, chunk_rows: int = 
     block = array[start:start + chunk_rows]
     block[row - start] = value
     array[start:start + chunk_rows] = block
+
+
+def inflate_rows_keeping_last_chunk(root: Path, rows: int, chunk_rows: int = 4) -> None:
+    """Declare `rows` rows and copy each record array's last stored chunk to the new last
+    position: the chunk a reader probing only the end would find."""
+    set_all_rows(root, rows)
+    last_index = (rows - 1) // chunk_rows
+    for array in (root / "records").iterdir():
+        if array.is_dir():
+            last = chunk_files(array)[-1]
+            target = array / "c" / str(last_index) / "/".join(last.relative_to(array / "c").parts[1:])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(last.read_bytes())

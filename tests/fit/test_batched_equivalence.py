@@ -3,10 +3,9 @@ different times, and does not depend on which shapes share the batch."""
 
 import numpy as np
 import torch
-from fit.fit_helpers import sphere_samples, tiny_config
+from fit.fit_helpers import diverging_schedules, sphere_samples, tiny_config
 
 from inrzoo.fit import fit_batch
-from inrzoo.fit.config import EarlyStoppingConfig, PlateauConfig
 
 
 def _assert_same(a: dict, b: dict) -> None:
@@ -15,14 +14,7 @@ def _assert_same(a: dict, b: dict) -> None:
 
 
 def test_batched_fit_equals_each_shape_fitted_alone_with_masked_schedules():
-    # Early stopping and ReduceLROnPlateau with tight settings so shapes stop / decay at
-    # different epochs; different sample counts give different epoch lengths.
-    cfg = tiny_config(
-        max_epochs=12,
-        early_stopping=EarlyStoppingConfig(enabled=True, patience=2, min_delta=5e-3),
-        plateau=PlateauConfig(enabled=True, factor=0.5, patience=0, threshold=0.05),
-    )
-    shapes = [sphere_samples(0.3, 512, 0), sphere_samples(0.6, 700, 1), sphere_samples(0.45, 400, 2)]
+    cfg, shapes = diverging_schedules()
     batched = fit_batch(shapes, cfg, stream_ids=[10, 11, 12])
     reasons = set(batched.stop_reasons)
     assert len({m["epochs"] for m in batched.metrics}) > 1 or len(reasons) > 1, "schedules never diverged"

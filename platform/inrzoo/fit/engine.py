@@ -85,7 +85,8 @@ def shape_chunk(cfg: FitConfig, arch: Architecture, k: int) -> int:
 
 class GroupFitter:
     """One group fit: `step()` advances every shape still fitting by one step without waiting
-    for the device; `run()` steps until every shape has stopped and returns the records."""
+    for the device; `advance(n)` takes n steps with their synchronization points; `run()`
+    advances until every shape has stopped and returns the parameters and records."""
 
     def __init__(self, arch: Architecture, points: list[np.ndarray], values: list[np.ndarray],
                  stream_ids: list[int], loss_fn: FitLoss, cfg: FitConfig):
@@ -116,17 +117,19 @@ class GroupFitter:
         x, y = self.data.batch(rows.shape, position)
         lr = rows.lr if cfg.plateau.enabled else cfg.optimizer.lr
         losses = torch.empty(len(self.live), dtype=x.dtype, device=self.device)
+        kept = torch.empty(len(self.live), dtype=torch.bool, device=self.device)
         for a in range(0, len(self.live), self.chunk):
             part = slice(a, a + self.chunk)
             leaf = rows.params[part].detach().requires_grad_(True)
             per_shape = self._loss(unflatten_params(leaf, self.shapes), x[part], y[part], rows.epochs[part])
             # A row whose loss is not finite (or failed earlier) contributes no gradient.
             keep = torch.isfinite(per_shape) & rows.alive[part]
-            (grad,) = torch.autograd.grad(torch.where(keep, per_shape, torch.zeros_like(per_shape)).sum(), leaf)
+            (grad,) = torch.autograd.grad(torch.where(keep, per_shape, 0.0).sum(), leaf)
             adam_update(rows.params[part], grad, rows.m[part], rows.v[part], self.t,
                         lr[part] if isinstance(lr, torch.Tensor) else lr, cfg.optimizer)
             losses[part] = per_shape.detach()
-        rows.record_step(losses, self.t)
+            kept[part] = keep
+        rows.record_step(losses, kept, self.t)
 
     def _loss(self, params: Params, x: torch.Tensor, y: torch.Tensor, epochs: torch.Tensor) -> torch.Tensor:
         if self.cfg.loss.eikonal_weight > 0:
@@ -137,15 +140,23 @@ class GroupFitter:
 
     # --- the loop and its synchronization points ------------------------------------------------
     def run(self) -> GroupFit:
-        max_steps = self.cfg.max_steps
         while len(self.live):
+            self.advance(CHECK_EVERY)
+        self._finish_records()
+        return GroupFit({n: p.clone() for n, p in unflatten_params(self.final, self.shapes).items()}, self.records)
+
+    def advance(self, steps: int) -> None:
+        """Up to `steps` steps (fewer once every shape has stopped), each followed by the
+        synchronization it calls for: an epoch end of some shape, max_steps, or CHECK_EVERY."""
+        max_steps = self.cfg.max_steps
+        for _ in range(steps):
+            if not len(self.live):
+                return
             self.step()
             ended = self.t % self.steps_per_epoch == 0
             last = max_steps > 0 and self.t >= max_steps
             if last or ended.any() or self.t % CHECK_EVERY == 0:
                 self._synchronize(ended, last)
-        self._finish_records()
-        return GroupFit({n: p.clone() for n, p in unflatten_params(self.final, self.shapes).items()}, self.records)
 
     def _synchronize(self, ended: np.ndarray, last: bool) -> None:
         """Epoch ends of the `ended` rows and every stop decision, on the device; one read back."""

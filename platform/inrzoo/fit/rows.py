@@ -77,12 +77,12 @@ class RowState:
         return RowState(**{f.name: getattr(self, f.name).index_select(0, index) for f in dataclasses.fields(self)})
 
     @torch.no_grad()
-    def record_step(self, losses: torch.Tensor, step: int) -> None:
-        """Accumulate a step's losses [R]; a row whose loss is not finite fails at `step`."""
-        finite = torch.isfinite(losses) & self.alive
-        self.fail_step.masked_fill_(self.alive & ~finite, step)
-        self.alive &= finite
-        self.epoch_sum += torch.where(finite, losses.to(torch.float64), 0.0)
+    def record_step(self, losses: torch.Tensor, finite: torch.Tensor, step: int) -> None:
+        """Accumulate a step's losses [R] where `finite` (finite loss of a row still alive); a
+        row alive until now whose loss is not finite fails at `step`."""
+        self.fail_step.masked_fill_(self.alive ^ finite, step)
+        self.alive.copy_(finite)
+        self.epoch_sum += torch.where(finite, losses, 0.0)
         self.epoch_n += finite
 
     @torch.no_grad()

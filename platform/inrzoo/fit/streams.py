@@ -129,7 +129,7 @@ class SampleStreams:
         self.batch_size = batch_size
         self.device = device
         self.counts = np.array([len(p) for p in points], dtype=np.int64)
-        self.stream_ids = np.array([int(s) for s in stream_ids], dtype=np.uint64)
+        self.stream_ids = np.array([int(s) % 2**64 for s in stream_ids], dtype=np.uint64)
         self.steps_per_epoch = self.counts // batch_size
         n_max = int(self.counts.max())
         self.points = torch.zeros((self.k, n_max, 3), dtype=dtype, device=device)

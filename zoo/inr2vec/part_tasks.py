@@ -17,9 +17,8 @@ import torch
 from torch import Tensor
 
 from inrzoo.collections.shapenetpart import read_part_points
-from inrzoo.geometry import Similarity
-from inrzoo.pipeline.augment import scale_points
 from inrzoo.store import WeightDataset
+from inrzoo.store.frames import to_inr_frame
 from inrzoo.zoo.inr2vec.config import MultiTaskConfig, SegmentationConfig
 from inrzoo.zoo.inr2vec.downstream import embed_view
 from inrzoo.zoo.inr2vec.model import Inr2vec, make_optimizer
@@ -59,11 +58,7 @@ def part_labels(view: WeightDataset, points_per_shape: int, seed: int = 0) -> Pa
     for record in records:
         part = read_part_points(record.source_uri, **storage_options)
         pick = rng.choice(len(part.points), points_per_shape, replace=len(part.points) < points_per_shape)
-        pts = part.points[pick]
-        if "augment_scale" in record.meta:
-            pts = scale_points(pts, record.meta["augment_scale"])
-        if record.transform:
-            pts = Similarity.from_dict(record.transform).apply(pts)
+        pts = to_inr_frame(part.points[pick], record.transform, record.meta)
         points.append(torch.as_tensor(np.asarray(pts), dtype=torch.float32))
         labels.append(torch.as_tensor(part.parts[pick], dtype=torch.long))
     return PartLabels(view.rows.copy(), torch.stack(points), torch.stack(labels))

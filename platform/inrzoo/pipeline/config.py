@@ -15,6 +15,7 @@ from typing import Any, Literal
 from inrzoo import config as configlib
 from inrzoo.fit import FitConfig, preset as fit_preset
 from inrzoo.pipeline.augment import AugmentConfig
+from inrzoo.tracking import TrackingConfig
 
 
 @dataclass(frozen=True)
@@ -80,14 +81,6 @@ class RuntimeConfig:
     object_store_memory: int = 512 * 1024 * 1024  # only for a local Ray started by the job
     store_retries: int = 5  # object-store writes: attempts with exponential backoff
     store_backoff_s: float = 1.0
-
-
-@dataclass
-class TrackingConfig:
-    enabled: bool = True
-    tracking_uri: str = ""  # empty: MLFLOW_TRACKING_URI if set, else sqlite under .inrzoo/
-    experiment: str = "inrzoo-convert"
-    run_name: str = ""
 
 
 @dataclass

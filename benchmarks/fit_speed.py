@@ -15,8 +15,8 @@ rules, no per-shape learning rates): the floor a fit engine can approach. `ratio
 engine's time per step over the lean loop's, measured in the same run. Extras (--extras, CUDA):
 the lean loop with TF32 matmuls and with bf16 autocast, and the engine under bf16 autocast,
 reported for information only (the fit path runs float32; lower precision must first be shown
-not to change surface errors). Each configuration runs in its own process, so its peak memory
-is its own and one that fails (out of memory) does not stop the others.
+not to change surface errors). Each K runs in its own process(es), so that one that fails (out
+of memory) does not stop the others; peak memory is that of the process's first variant.
 
     .venv/bin/python benchmarks/fit_speed.py                                 # CPU: K 16, 64; 1 and 2 threads
     .venv/bin/python benchmarks/fit_speed.py --ks 1024 --batch 16 --threads 1
@@ -277,8 +277,9 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="timed epochs per configuration; the best counts")
     ap.add_argument("--extras", action="store_true", help="also TF32 / bf16-autocast variants (reported only)")
     ap.add_argument("--separate", action=argparse.BooleanOptionalAction, default=None,
-                    help="each variant in its own process (default on CUDA: memory) instead of engine and lean "
-                         "loop interleaved in one (default on CPU: a shared machine's load falls on both alike)")
+                    help="engine variants and lean-loop variants in two processes (default on CUDA: memory) "
+                         "instead of all interleaved in one (default on CPU: a shared machine's load falls on "
+                         "all alike)")
     ap.add_argument("--json", help="also write every row to this JSON file")
     ap.add_argument("--method", choices=["steps", "fit_batch"], default="steps",
                     help="engine timing: steps (GroupFitter, epoch ends timed apart) or fit_batch (long fit minus "
@@ -303,10 +304,11 @@ def main() -> None:
     print(f"{'threads':>7} {'variant':>11} {'K':>5} {'step ms':>9} {'epoch-end ms':>12} {'ms/step':>9} "
           f"{'shapes/hour':>11} {'ratio':>6} {'setup s':>7} {'MiB/INR':>8} {'|dw| vs K=1':>11}", flush=True)
     separate = cuda if args.separate is None else args.separate
-    groups = [[v] for v in variants] if separate else [variants[:2]] + [[v] for v in variants[2:]]
+    engines = [v for v in variants if v.startswith("engine")]
+    groups = [engines, [v for v in variants if v not in engines]] if separate else [variants]
     rows = []
     for t in threads:
-        alone = run_group(["engine"], 1, t, args)["engine"] if 1 not in ks else None
+        alone = run_group(["engine"], 1, t, args)["engine"] if ks[0] != 1 else None  # batched = alone check
         for k in ks:
             measured = {v: row for group in groups for v, row in run_group(group, k, t, args).items()}
             if k == 1:

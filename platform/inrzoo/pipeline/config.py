@@ -130,7 +130,7 @@ def resolve(cfg: ConvertConfig) -> ResolvedConversion:
     pairing = PAIRINGS[cfg.preset]
     fit_data = _deep_merge(configlib.to_dict(fit_preset(cfg.preset)), cfg.fit)
     fit_data["seed"] = cfg.seed
-    fit = configlib.from_dict(FitConfig, fit_data, source=f"preset {cfg.preset!r} + fit overrides")
+    fit = configlib.convert(FitConfig, fit_data, "fit", f"preset {cfg.preset!r} + fit overrides")
     return ResolvedConversion(
         config=cfg,
         fit=fit,

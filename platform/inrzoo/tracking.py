@@ -105,6 +105,11 @@ class TrackedRun:
 
         mlflow.log_artifacts(str(folder), artifact_path=artifact_path)
 
+    def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
+        import mlflow
+
+        mlflow.log_artifact(str(path), artifact_path=artifact_path)
+
     def for_workers(self) -> dict[str, str]:
         """What a remote worker needs to log into this run by id (no active run there)."""
         return {"run_id": self.run_id, "tracking_uri": self.tracking_uri}

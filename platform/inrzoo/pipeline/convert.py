@@ -13,6 +13,7 @@ from typing import Any
 
 from inrzoo import config as configlib
 from inrzoo import tracking
+from inrzoo.logs import show_progress
 from inrzoo.pipeline.config import ConvertConfig, resolve
 from inrzoo.pipeline.report import dataset_digest, histogram_png, quality
 from inrzoo.pipeline.run import ConversionReport, run_conversion
@@ -36,6 +37,8 @@ EXPERIMENT_DESCRIPTION = ("Conversions of shape collections into weight datasets
 
 def convert(cfg: ConvertConfig) -> ConversionReport:
     """Convert `cfg.source` into the weight dataset `cfg.output.uri` (resuming if it exists)."""
+    show_progress()
+    resolved = resolve(cfg).as_dict()  # a config that does not resolve fails before any run is opened
     collection = cfg.source.collection
     description = (f"Conversion of the {collection} collection at {cfg.source.uri} into the weight dataset "
                    f"{cfg.output.uri} with the {cfg.preset} preset.")
@@ -45,7 +48,6 @@ def convert(cfg: ConvertConfig) -> ConversionReport:
                               experiment_description=EXPERIMENT_DESCRIPTION) as run:
         if run is None:
             return run_conversion(cfg)
-        resolved = resolve(cfg).as_dict()
         run.log_params(resolved)
         report = run_conversion(cfg, tracker=_RunTracker())
         report.mlflow_run_id, report.tracking_uri = run.run_id, run.tracking_uri

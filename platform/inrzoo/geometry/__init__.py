@@ -14,6 +14,7 @@ from .distance import (
 )
 from .extract import extract_mesh, voxels_from_occupancy
 from .io import load, parse
+from .level_set import level_set_points
 from .normalize import Similarity, fit_similarity, normalize, transform_shape
 from .shapes import GeometryError, Mesh, PointCloud, Shape, VoxelGrid
 from .surface import surface_samples
@@ -32,6 +33,7 @@ __all__ = [
     "fit_similarity",
     "ground_truth",
     "kinds_giving",
+    "level_set_points",
     "load",
     "parse",
     "normalize",

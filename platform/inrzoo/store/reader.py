@@ -25,6 +25,7 @@ from inrzoo.store.access import (
     open_root,
     read_region,
 )
+from inrzoo.store.frames import batch_to_inr_frame, to_source_frame
 from inrzoo.store.integrity import check_rows
 from inrzoo.store.layout import RECORDS, STATUS_CODES, decode_params
 from inrzoo.store.records import Record, record_at
@@ -54,7 +55,7 @@ class WeightDataset:
         self.records = open_record_arrays(self.root, self.info, self.num_rows)
         self.groups: list[ArchGroup] = [open_arch_group(self.root, g, self.info, self.num_rows)
                                         for g in range(self.info.num_archs)]
-        check_records_backed(self.root, self.info, self.records, self.num_rows)
+        check_records_backed(self.location, self.info, self.records, self.num_rows)
         if self.info.appending:  # rows of an unfinished append are not there yet
             self.num_rows = self.info.appending["from"]
         self.label_names: list[str] = list(self.info.label_names)
@@ -88,10 +89,35 @@ class WeightDataset:
             keep &= np.isin(cols["status"][self.rows], codes)
         if arch is not None:
             keep &= cols["arch"][self.rows] == self._group_of(arch)
+        return self.select(self.rows[keep])
+
+    def select(self, rows: Sequence[int] | np.ndarray) -> "WeightDataset":
+        """A view holding exactly the dataset rows `rows`, in this order (rows, not positions)."""
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        if rows.size and (rows.min() < 0 or rows.max() >= self.num_rows):
+            raise IndexError(f"{self.uri}: rows must lie in [0, {self.num_rows}), got {rows.min()}..{rows.max()}")
         view = object.__new__(WeightDataset)
         view.__dict__.update(self.__dict__)
-        view.rows = self.rows[keep]
+        view.rows = rows
         return view
+
+    def fit_config(self) -> dict[str, Any]:
+        """The fit settings the INRs were trained with (the `fit` section of the conversion config:
+        arch, loss {name, delta, ...}, optimizer, batch size...); {} for datasets written without one."""
+        return dict((self.attrs.get("config") or {}).get("fit") or {})
+
+    def field(self) -> str:
+        """What the INRs represent: "sdf", "udf" or "occupancy" (from the conversion config)."""
+        config = self.attrs.get("config") or {}
+        return str(config.get("field") or (config.get("pairing") or {}).get("field") or "sdf")
+
+    def digest(self) -> str:
+        """Content digest over what decides the dataset (config, source hashes, ids, statuses);
+        conversions and training runs log it as the dataset's lineage."""
+        from inrzoo.store.digest import content_digest
+
+        cols = self.columns
+        return content_digest(self.attrs.get("config") or {}, cols["id"], cols["sha256"], cols["status"])
 
     def _label_code(self, name: str) -> int:
         if name not in self.label_names:
@@ -208,8 +234,9 @@ class WeightDataset:
                  chunk_points: int = 65536) -> torch.Tensor:
         """f at points for several INRs at once: points [N, 3] (shared) or [K, N, 3] -> [K, N].
 
-        frame="original": points are in each shape's source frame and are normalized with the
-        row's transform first; values are the INR's output either way.
+        frame="original": points are in each shape's source frame and are brought into the INR's
+        frame first (the row's augmentation scaling, then its normalization: inrzoo.store.frames);
+        values are the INR's output either way.
         """
         group, group_rows = self.group_rows(indices)
         arch = self.architecture(group)
@@ -217,9 +244,8 @@ class WeightDataset:
         x = torch.as_tensor(points, dtype=torch.float32)
         x = x.expand(len(group_rows), *x.shape) if x.dim() == 2 else x
         if frame == "original":
-            dataset_rows = self.rows[[_position(int(i), len(self), self.uri) for i in indices]]
-            t = torch.as_tensor(self.columns["transform"][dataset_rows], dtype=torch.float32)
-            x = (x - t[:, None, :3]) / t[:, None, 3:4]
+            records = self.get_records(indices, with_params=False)
+            x = batch_to_inr_frame(x, [r.transform for r in records], [r.meta for r in records])
         elif frame != "normalized":
             raise ValueError(f"frame must be 'normalized' or 'original', got {frame!r}")
         with torch.no_grad():
@@ -235,18 +261,19 @@ class WeightDataset:
             {k: v.float() for k, v in record.params.items()})
 
     def extract_mesh(self, index: int, resolution: int = 128, level: float = 0.0):
-        """Marching cubes of one INR, returned in the shape's original frame (trimesh.Trimesh)."""
-        from inrzoo.geometry import Similarity, extract_mesh
+        """Marching cubes of one INR, returned in the source shape's frame (trimesh.Trimesh)."""
+        from inrzoo.geometry import extract_mesh
 
         record = self[index]
         module = self.module(index)
-        transform = Similarity.from_dict(record.transform) if record.transform else None
 
         def field(points):
             with torch.no_grad():
                 return module(torch.as_tensor(points, dtype=torch.float32)).numpy()
 
-        return extract_mesh(field, resolution, level=level, transform=transform)
+        mesh = extract_mesh(field, resolution, level=level)
+        mesh.vertices = to_source_frame(mesh.vertices, record.transform, record.meta)
+        return mesh
 
     def loader(self, batch_size: int = 64, **options: Any):
         """A torch DataLoader of stacked parameters with labels (see inrzoo.store.torch_data)."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +27,8 @@ from inrzoo.store.layout import (
     STORAGE_DTYPES,
     codec_config,
 )
-from inrzoo.store.storage import StoreError
+
+IO_THREADS = 16  # concurrent array reads/writes of one request (each mostly waits on the store)
 
 
 @dataclass
@@ -131,15 +134,44 @@ def create_record_arrays(root: zarr.Group, rows: int, chunk_rows: int, shard_row
     return arrays
 
 
-async def gather(*steps: Any, return_exceptions: bool = False) -> list:
-    """asyncio.gather inside zarr's event loop (futures must be created on that loop)."""
-    import asyncio
+def concurrently(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run blocking zarr calls side by side: each waits on the store (object stores: one round
+    trip of latency each), so threads overlap the waits; zarr's public API is thread-safe."""
+    if len(calls) <= 1:
+        return [call() for call in calls]
+    with ThreadPoolExecutor(max_workers=min(len(calls), IO_THREADS)) as pool:
+        return list(pool.map(lambda call: call(), calls))
 
-    return await asyncio.gather(*steps, return_exceptions=return_exceptions)
+
+def settled(call: Callable[[], Any]) -> Callable[[], Any]:
+    """`call`, returning the exception it raises instead of raising it."""
+    def run() -> Any:
+        try:
+            return call()
+        except Exception as exc:  # noqa: BLE001 - handed back to the caller, which names the array
+            return exc
+
+    return run
+
+
+def _read(array: zarr.Array, selection: Any) -> np.ndarray:
+    if isinstance(selection, tuple):
+        return np.asarray(array.get_orthogonal_selection(selection))
+    return np.asarray(array[selection])
+
+
+def read_selections(reads: list[tuple[zarr.Array, Any]], settle: bool = False) -> list[Any]:
+    """Several (array, selection) reads fetched concurrently; a tuple selection is orthogonal.
+    settle: a read that fails gives its exception in its place instead of raising."""
+    calls = [lambda a=a, s=s: _read(a, s) for a, s in reads]
+    return concurrently([settled(call) for call in calls] if settle else calls)
+
+
+def read_all(arrays: list[zarr.Array], region: slice) -> list[np.ndarray]:
+    """The same rows of several arrays, fetched concurrently."""
+    return read_selections([(a, region) for a in arrays])
 
 
 def write_all(blocks: list[tuple[zarr.Array, np.ndarray]], region: slice) -> None:
     """Write the same rows of several arrays concurrently."""
-    from zarr.core.sync import sync
-
-    sync(gather(*(a.async_array.setitem(region, v) for a, v in blocks)))
+    concurrently([lambda a=a, v=v: a.__setitem__(region, v) for a, v in blocks])

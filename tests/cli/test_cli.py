@@ -104,3 +104,22 @@ def test_train_task_and_zoo_list(local_ray, siren_families, tmp_path, capsys):
     assert main(["task", "retrieval", "--model", weights, "--config", str(config), "tracking.enabled=false"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["task"] == "retrieval" and "map@1" in result["metrics"]
+
+
+def test_inspect_verify_exits_1_on_corrupt_chunks_and_inspect_2_on_bad_records(tmp_path, capsys):
+    from inrzoo.store.tamper import chunk_files, sample_dataset, set_record
+
+    path = sample_dataset(tmp_path / "ds.zarr")
+    assert main(["inspect", str(path), "--verify"]) == 0
+    assert "verify" in capsys.readouterr().out
+    chunk = chunk_files(path / "arch/0/layers.1.weight")[0]
+    chunk.write_bytes(chunk.read_bytes()[:-1] + b"\0")  # a parameter chunk plain inspect never reads
+    assert main(["inspect", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["inspect", str(path), "--verify"]) == 1
+    out = capsys.readouterr().out
+    assert "problem: " in out and "'arch/0/layers.1.weight' rows 0:4" in out
+    set_record(path, "arch_row", 1, -1)  # an index out of range: seen by plain inspect
+    assert main(["inspect", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(path) in err[0] and "records/arch_row" in err[0]

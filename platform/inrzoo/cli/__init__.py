@@ -1,7 +1,7 @@
 """The `inrzoo` command line: one module per command group, one error path.
 
     inrzoo convert SOURCE --out out/ds.zarr [--preset davies] [--config FILE] [KEY=VALUE ...]
-    inrzoo inspect out/ds.zarr [--json]
+    inrzoo inspect out/ds.zarr [--json] [--verify]
     inrzoo train --config zoo/configs/inr2vec/smoke.yaml [KEY=VALUE ...]
     inrzoo task classification --model models:/NAME@ALIAS --config FILE [KEY=VALUE ...]
     inrzoo zoo list

@@ -32,6 +32,8 @@ def add_commands(commands) -> None:
     insp.add_argument("--json", action="store_true", help="print the summary as JSON")
     insp.add_argument("--storage-option", dest="storage_options", action="append", default=[], metavar="KEY=VALUE",
                       help="fsspec storage option (repeatable), e.g. endpoint_url=http://127.0.0.1:8333")
+    insp.add_argument("--verify", action="store_true",
+                      help="also read every chunk and check it against its checksums and the format (exit 1 on a problem)")
     insp.set_defaults(run=run_inspect)
 
 
@@ -57,13 +59,27 @@ def run_convert(args: argparse.Namespace) -> int:
 
 
 def run_inspect(args: argparse.Namespace) -> int:
+    """The summary (opening validates the metadata and the records: a problem there is an error,
+    exit 2); with --verify every chunk is read too, and problems found give exit 1."""
+    from inrzoo.store import verify
     from inrzoo.summary import summarize
 
-    summary = summarize(args.uri, parse_options(args.storage_options))
+    options = parse_options(args.storage_options)
+    summary = summarize(args.uri, options)
+    report = verify(args.uri, options) if args.verify else None
+    if report is not None:
+        summary["verify"] = {"ok": report.ok, "problems": report.problems + (
+            [f"... and {report.more_problems} more"] if report.more_problems else []), "notes": report.notes,
+            "chunks_read": report.chunks_read, "ok_rows_checked": report.ok_rows_checked}
     if args.json:
         emit(json.dumps(summary, indent=2, default=str))
     else:
         width = max(len(k) for k in summary)
         for key, value in summary.items():
-            emit(f"{key.ljust(width)}  {value if not isinstance(value, dict) else json.dumps(value, default=str)}")
-    return 0
+            if key != "verify":
+                emit(f"{key.ljust(width)}  {value if not isinstance(value, dict) else json.dumps(value, default=str)}")
+        if report is not None:
+            emit(f"{'verify'.ljust(width)}  {report.summary()}")
+            for problem in summary["verify"]["problems"]:
+                emit(f"{''.ljust(width)}  problem: {problem}")
+    return 0 if report is None or report.ok else 1

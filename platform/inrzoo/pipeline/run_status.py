@@ -50,15 +50,16 @@ def terminated_as_killed() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def close_stale_runs(experiment_id: str, dataset: str, current_run_id: str) -> list[str]:
-    """End as KILLED every RUNNING run of `experiment_id` that wrote `dataset`, except the
-    current one: conversions of one dataset run one at a time (one coordinator), so such a
-    run belongs to a driver that was killed outright."""
+def close_stale_runs(dataset: str, current_run_id: str) -> list[str]:
+    """End as KILLED every RUNNING run of the current run's experiment that wrote `dataset`,
+    except the current one: conversions of one dataset run one at a time (one coordinator), so
+    such a run belongs to a driver that was killed outright."""
     import mlflow
 
     if "'" in dataset:  # MLflow's filter syntax has no escape for quotes
         return []
     client = mlflow.MlflowClient()
+    experiment_id = client.get_run(current_run_id).info.experiment_id
     stale = client.search_runs([experiment_id], filter_string=f"tags.`{DATASET_TAG}` = '{dataset}' and "
                                                               "attributes.status = 'RUNNING'")
     closed = []

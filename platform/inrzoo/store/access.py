@@ -1,7 +1,7 @@
 """Opening a dataset's nodes with every check of `validate` applied, and reading regions of its
 arrays with errors that name the dataset, the array and the rows.
 
-Arrays come back wrapped by `guard.bounded_array`, so no chunk can decode to more than its
+Arrays are opened inside `guard.bounded_codecs()`, so no chunk can decode to more than its
 validated size. Nothing here allocates memory sized by a declared row count.
 """
 
@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 import zarr
-from zarr.core.sync import sync
 
 from inrzoo.store.chunks import check_backed
-from inrzoo.store.guard import bounded_array, check_codecs
+from inrzoo.store.guard import bounded_codecs, check_codecs
 from inrzoo.store.layout import (
     ARCH_ATTR,
     CONST,
@@ -29,8 +28,8 @@ from inrzoo.store.layout import (
     columns_of,
     parse_version,
 )
-from inrzoo.store.schema import ArchLayout, gather, group_path
-from inrzoo.store.storage import StoreError
+from inrzoo.store.schema import ArchLayout, concurrently, group_path, read_selections, settled
+from inrzoo.store.storage import Location, StoreError
 from inrzoo.store.validate import DatasetInfo, arch_attrs, check_array, check_known_spec, check_rows, root_info
 
 _MISSING = (FileNotFoundError, KeyError, zarr.errors.NodeTypeValidationError, zarr.errors.ArrayNotFoundError,
@@ -67,38 +66,32 @@ def open_root(location, mode: str) -> tuple[zarr.Group, dict, DatasetInfo]:
     return root, attrs, root_info(attrs, uri)
 
 
-async def _open_one(root: zarr.Group, path: str, mode: str):
-    from zarr.api.asynchronous import open_array
-
-    try:
-        return await open_array(store=root.store_path / path, zarr_format=3, mode=mode)
-    except Exception as exc:  # noqa: BLE001 - reported per array below
-        return exc
-
-
 def open_arrays(root: zarr.Group, wanted: dict[str, Expect], info: DatasetInfo, rows: int,
                 write_empty_chunks: bool = False) -> dict[str, zarr.Array]:
-    """Required arrays {path: Expect}, opened concurrently (one round trip on object stores)
-    and checked against the format; errors name the array and the dataset."""
+    """Required arrays {path: Expect}, opened concurrently (one round trip of latency on object
+    stores) and checked against the format; errors name the array and the dataset.
+    write_empty_chunks: writes through these arrays store chunks of fill values too."""
     mode = "r" if root.read_only else "r+"
+    calls = [settled(lambda p=p: zarr.open_array(store=root.store_path / p, zarr_format=3, mode=mode)) for p in wanted]
+    with bounded_codecs():
+        opened_all = concurrently(calls)
     arrays = {}
-    opened_all = sync(gather(*(_open_one(root, path, mode) for path in wanted)))
     for (path, expect), opened in zip(wanted.items(), opened_all):
         if isinstance(opened, _MISSING):
             raise StoreError(f"{info.uri}: required array {path!r} is missing ({type(opened).__name__})") from opened
         if isinstance(opened, Exception):
             raise StoreError(f"{info.uri}: array {path!r} has invalid metadata "
                              f"({type(opened).__name__}: {opened})") from opened
-        array = zarr.Array(opened)
-        check_array(array, path, info, rows, dtype=expect.dtype, trailing=expect.trailing, fill=expect.fill,
+        check_array(opened, path, info, rows, dtype=expect.dtype, trailing=expect.trailing, fill=expect.fill,
                     rows_allowed=info.rows_allowed(rows))
-        arrays[path] = bounded_array(array, write_empty_chunks)
+        arrays[path] = opened.with_config({"write_empty_chunks": True}) if write_empty_chunks else opened
     return arrays
 
 
 def _open_read_only(root: zarr.Group, path: str, uri: str) -> zarr.Array:
     try:
-        return zarr.open_array(store=root.store_path / path, zarr_format=3, mode="r")
+        with bounded_codecs():
+            return zarr.open_array(store=root.store_path / path, zarr_format=3, mode="r")
     except _MISSING as exc:
         raise StoreError(f"{uri}: required array {path!r} is missing ({type(exc).__name__})") from exc
     except (ValueError, TypeError) as exc:
@@ -121,12 +114,12 @@ def open_record_arrays(root: zarr.Group, info: DatasetInfo, rows: int, writing: 
     return {path.split("/", 1)[1]: arr for path, arr in opened.items()}
 
 
-def check_records_backed(root: zarr.Group, info: DatasetInfo, records: dict[str, zarr.Array], rows: int) -> None:
+def check_records_backed(location: Location, info: DatasetInfo, records: dict[str, zarr.Array], rows: int) -> None:
     """The stored record chunks must cover the declared rows (all columns from 1.1, ids before);
     during an unfinished append only the rows before it."""
     covered = info.appending["from"] if info.appending else rows
     names = list(records) if info.checksums else ["id"]
-    check_backed(root.store, info.uri, {f"{RECORDS}/{n}": records[n].ndim - 1 for n in names}, covered, info.unit_rows)
+    check_backed(location, {f"{RECORDS}/{n}": records[n].ndim - 1 for n in names}, covered, info.unit_rows)
 
 
 @dataclass
@@ -184,7 +177,7 @@ def _constants(root: zarr.Group, path: str, attrs: dict, spec: Any, info: Datase
         expected = (spec.fourier_features, spec.in_dim) if spec is not None else tuple(arr.shape)
         if arr.dtype != np.float32 or tuple(arr.shape) != expected or math.prod(expected) * 4 > MAX_CHUNK_BYTES:
             raise StoreError(f"{where} is {arr.dtype} {list(arr.shape)}, expected float32 {list(expected)}")
-        value = read_region({f"{path}/{CONST}/{name}": bounded_array(arr)}, slice(None), info.uri)
+        value = read_region({f"{path}/{CONST}/{name}": arr}, slice(None), info.uri)
         constants[name] = next(iter(value.values()))
         if spec is not None:
             from inrzoo.inr.encoding import fourier_matrix
@@ -198,15 +191,12 @@ def _constants(root: zarr.Group, path: str, attrs: dict, spec: Any, info: Datase
 def read_region(arrays: dict[str, zarr.Array], selection: Any, uri: str) -> dict[str, np.ndarray]:
     """The same selection (a row slice, or an array of rows) of several arrays, fetched
     concurrently; a failure names the array and the rows of the chunk that failed."""
-    if isinstance(selection, slice) or selection is Ellipsis:
-        reads = [a.async_array.getitem(selection) for a in arrays.values()]
-    else:
-        reads = [a.async_array.get_orthogonal_selection((selection,)) for a in arrays.values()]
-    results = sync(gather(*reads, return_exceptions=True))
+    orthogonal = selection if isinstance(selection, slice) or selection is Ellipsis else (np.asarray(selection),)
+    results = read_selections([(a, orthogonal) for a in arrays.values()], settle=True)
     for (path, array), result in zip(arrays.items(), results):
         if isinstance(result, BaseException):
             raise _read_error(array, path, selection, result, uri) from result
-    return {path: np.asarray(value) for path, value in zip(arrays, results)}
+    return dict(zip(arrays, results))
 
 
 def _read_error(array: zarr.Array, path: str, selection: Any, exc: BaseException, uri: str) -> StoreError:
@@ -230,6 +220,6 @@ def _failing_rows(array: zarr.Array, selection: Any) -> str:
         stop = min(start + step, n)
         try:
             array[start:stop]
-        except BaseException:  # noqa: BLE001 - this is the chunk to name
+        except Exception:  # noqa: BLE001 - this is the chunk to name
             return f"{start}:{stop}"
     return f"{wanted[0]}:{wanted[-1] + 1}" if len(wanted) else "(none)"

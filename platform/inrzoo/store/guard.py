@@ -2,17 +2,19 @@
 
 A few bytes can claim gigabytes: a zstd frame or a blosc header states the decompressed size
 and the decoder allocates it up front, gzip inflates without a bound, and a vlen-utf8 buffer
-states its item count before numpy allocates one object per item. Arrays opened through
-`bounded_array` decode with subclasses of zarr's codecs that check those claims against the
-size the chunk's (validated) metadata allows before decoding, and refuse otherwise. The codec
-chain itself must be one the format allows (`check_codecs`).
+states its item count before numpy allocates one object per item. Arrays opened inside
+`bounded_codecs()` decode with subclasses of zarr's codecs (registered through zarr's public
+codec registry) that check those claims against the size the chunk's (validated) metadata
+allows before decoding, and refuse otherwise. The codec chain itself must be one the format
+allows (`check_codecs`).
 """
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import math
 import zlib
+from collections.abc import Iterator
 
 import numpy as np
 import zarr
@@ -25,7 +27,6 @@ from zarr.codecs import (
     VLenUTF8Codec,
     ZstdCodec,
 )
-from zarr.core.array import AsyncArray
 
 from inrzoo.store.layout import MAX_CHUNK_BYTES, MAX_STRING_BYTES
 
@@ -115,16 +116,6 @@ class BoundedVLenUTF8(VLenUTF8Codec):
 # zarr accepts string arrays only with a codec class of exactly this name.
 BoundedVLenUTF8.__name__ = "VLenUTF8Codec"
 
-_BOUNDED = {ZstdCodec: BoundedZstd, BloscCodec: BoundedBlosc, GzipCodec: BoundedGzip, VLenUTF8Codec: BoundedVLenUTF8}
-
-
-def _bounded(codec):
-    if isinstance(codec, ShardingCodec):
-        return ShardingCodec(chunk_shape=codec.chunk_shape, codecs=tuple(_bounded(c) for c in codec.codecs),
-                             index_codecs=codec.index_codecs, index_location=codec.index_location)
-    bounded = _BOUNDED.get(type(codec))
-    return codec if bounded is None else bounded.from_dict(codec.to_dict())
-
 
 def check_codecs(codecs: tuple, checksum: bool, inner: bool = False) -> str | None:
     """None if the chain is one the format allows, else what is wrong with it.
@@ -159,13 +150,26 @@ def check_codecs(codecs: tuple, checksum: bool, inner: bool = False) -> str | No
     return None
 
 
-def bounded_array(array: zarr.Array, write_empty_chunks: bool = False) -> zarr.Array:
-    """The same array, decoding through the bounded codecs (write_empty_chunks: store chunks
-    that hold only fill values too, as format 1.1 writers do for records)."""
-    inner = array.async_array
-    metadata = dataclasses.replace(inner.metadata, codecs=tuple(_bounded(c) for c in inner.metadata.codecs))
-    config = dataclasses.replace(inner.config, write_empty_chunks=write_empty_chunks)
-    return zarr.Array(AsyncArray(metadata=metadata, store_path=inner.store_path, config=config))
+def _register() -> dict[str, str]:
+    """Make the bounded codecs known to zarr's codec registry under the standard names."""
+    from zarr.registry import fully_qualified_name, register_codec
+
+    names = {"zstd": BoundedZstd, "blosc": BoundedBlosc, "gzip": BoundedGzip, "vlen-utf8": BoundedVLenUTF8}
+    for name, cls in names.items():
+        register_codec(name, cls)
+    return {f"codecs.{name}": fully_qualified_name(cls) for name, cls in names.items()}
+
+
+_SELECTION = _register()
+
+
+@contextlib.contextmanager
+def bounded_codecs() -> Iterator[None]:
+    """Arrays opened inside decode through the bounded codecs (zarr picks a codec's class when
+    it parses an array's metadata, from zarr.config's `codecs` section; the choice stays with
+    the array). Outside, zarr's own classes are used as before."""
+    with zarr.config.set(_SELECTION):
+        yield
 
 
 def chunk_nbytes(shape: tuple[int, ...], dtype: np.dtype) -> int:

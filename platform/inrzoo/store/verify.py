@@ -20,12 +20,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from zarr.core.sync import sync
 
 from inrzoo.store.access import read_region
 from inrzoo.store.chunks import can_list, chunk_count, chunk_key, stored_chunks
 from inrzoo.store.layout import RECORDS, STATUS_CODES
-from inrzoo.store.schema import gather
+from inrzoo.store.schema import concurrently, read_selections
 from inrzoo.store.records import record_meta
 from inrzoo.store.storage import Location, StoreError
 
@@ -111,23 +110,24 @@ def _check_array(dataset: Any, path: str, array: Any, report: VerifyReport, requ
     rows = array.shape[0]
     count = chunk_count(rows, unit)
     ndim = array.ndim - 1
-    store = dataset.root.store
-    if can_list(store):
-        found = stored_chunks(store, path, ndim, count)
+    location = dataset.location
+    if can_list(location):
+        found = stored_chunks(location, path, ndim, count)
         present = found.indices
         for key in found.stray[:5]:
             report.problem(f"{dataset.uri}: array {path!r} holds {key!r}, which is no chunk of its grid")
         if found.partial:
             report.notes.append(f"{path}: {len(found.partial)} leftover temporary file(s) of interrupted writes")
     else:
-        present = {i for i in range(count) if _exists(store, chunk_key(path, i, ndim))}
+        exists = concurrently([lambda i=i: location.exists(chunk_key(path, i, ndim)) for i in range(count)])
+        present = {i for i, there in enumerate(exists) if there}
     for index in sorted((required(count) if required else set()) - present):
         report.problem(f"{dataset.uri}: array {path!r} lacks chunk {index} (rows {index * unit}:"
                        f"{min((index + 1) * unit, rows)}), which the format requires")
     present = sorted(present)
     for start in range(0, len(present), BATCH):
         regions = [slice(i * unit, min((i + 1) * unit, rows)) for i in present[start:start + BATCH]]
-        results = sync(gather(*(array.async_array.getitem(r) for r in regions), return_exceptions=True))
+        results = read_selections([(array, r) for r in regions], settle=True)
         for region, result in zip(regions, results):
             if isinstance(result, BaseException):  # read it alone again for an error naming array and rows
                 try:
@@ -135,12 +135,6 @@ def _check_array(dataset: Any, path: str, array: Any, report: VerifyReport, requ
                 except StoreError as exc:
                     report.problem(str(exc))
         report.chunks_read += len(regions)
-
-
-def _exists(store: Any, key: str) -> bool:
-    from zarr.core.sync import sync
-
-    return bool(sync(store.exists(key)))
 
 
 def _check_ok_rows(dataset: Any, group: int, report: VerifyReport) -> None:

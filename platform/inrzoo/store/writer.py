@@ -39,7 +39,6 @@ from inrzoo.store.access import (
     open_root,
     read_region,
 )
-from inrzoo.store.guard import bounded_array
 from inrzoo.store.integrity import encoded_params, row_crc32
 from inrzoo.store.layout import (
     FORMAT_NAME,
@@ -151,7 +150,7 @@ class WeightWriter:
         faults.point("create:arrays")
         for index, layout in enumerate(layouts):
             create_arch_group(root, index, layout, rows, chunk_rows, shard_rows, dtype, codec, level, init_seed)
-        write_all([(bounded_array(records[name], write_empty_chunks=True), listed[name]) for name in records],
+        write_all([(records[name].with_config({"write_empty_chunks": True}), listed[name]) for name in records],
                   slice(0, rows))
         faults.point("create:listing")
         root.attrs[ROOT_ATTR] = attrs
@@ -166,7 +165,7 @@ class WeightWriter:
 
     def check_backed(self) -> None:
         """The stored record chunks cover the rows (a coordinator's check before resuming)."""
-        check_records_backed(self.root, self.info, self.records, self.num_rows)
+        check_records_backed(self.location, self.info, self.records, self.num_rows)
 
     def column(self, name: str, rows: slice | None = None) -> np.ndarray:
         """One record column over `rows` (default: every committed row), read with checks."""

@@ -134,3 +134,50 @@ def test_secrets_in_the_environment_are_stored_nowhere(object_store, mlflow_serv
     secrets = [*secrets_of(object_store), planted, planted + "-pw"]
     assert_absent(secrets, dataset_texts(out, object_store), "the dataset")
     assert_absent(secrets, mlflow_texts(mlflow_server.tracking_uri, "it-secrets-env", tmp_path), "MLflow")
+
+
+def test_secrets_in_storage_options_of_a_submitted_training_job_are_stored_nowhere(ray_head, object_store,
+                                                                                   mlflow_server, tmp_path):
+    from integration.test_train_job import TrainJobs, tiny_dataset
+
+    prefix = object_store.uri("it-secrets", uuid.uuid4().hex[:8])
+    tiny_dataset(f"{prefix}/tiny.zarr", object_store.storage_options)
+    model_name = f"linear-secrets-{uuid.uuid4().hex[:6]}"
+    host = object_store.endpoint_url.split("://", 1)[1].rstrip("/")
+    config = {
+        "model": {"name": "linear", "embedding_dim": 8},
+        "data": {"uri": f"{prefix}/tiny.zarr", "storage_options": s3_options(object_store),
+                 "split": {"test_fraction": 0.25}},
+        "train": {"epochs": 3, "batch_size": 4},
+        "scaling": {"workers": 1, "cpus_per_worker": 0.5},
+        "checkpoint": {"storage_path": f"{prefix}/checkpoints", "storage_options": {
+            "endpoint_override": host, "scheme": "http", "access_key": object_store.key,
+            "secret_key": object_store.secret}},
+        "tracking": {"experiment": "it-secrets-train"},
+        "evaluation": {"tasks": ["classification"]},
+        "tasks": {"classification": {"classifier": {"layers_dim": [8, 8], "epochs": 2, "batch_size": 8}}},
+        "registry": {"model_name": model_name, "gates": []},
+    }
+    path = tmp_path / "train.yaml"
+    path.write_text(yaml.safe_dump(config))
+    jobs = TrainJobs(ray_head, object_store, mlflow_server)
+    jobs.job_env = {"MLFLOW_TRACKING_URI": mlflow_server.tracking_uri}  # credentials only in the config
+    job_id = jobs.submit(path)
+    assert jobs.wait(job_id) == "SUCCEEDED", jobs.logs(job_id)
+
+    from ray.job_submission import JobSubmissionClient
+
+    secrets = secrets_of(object_store)
+    fs = s3fs.S3FileSystem(**object_store.storage_options)
+    stored = [fs.cat_file(p).decode("latin-1") for p in fs.find(f"{prefix.removeprefix('s3://')}/checkpoints")]
+    assert stored, "no training state was written"
+    assert_absent(secrets, stored, "the training states")
+    assert_absent(secrets, mlflow_texts(mlflow_server.tracking_uri, "it-secrets-train", tmp_path), "MLflow")
+    client = mlflow.MlflowClient(mlflow_server.tracking_uri)
+    versions = client.search_model_versions(f"name='{model_name}'")
+    assert versions and not any(s in json.dumps([dict(v.tags), v.description, v.source]) for v in versions for s in secrets)
+    info = JobSubmissionClient(ray_head.address).get_job_info(job_id)
+    assert_absent(secrets, [jobs.logs(job_id), json.dumps({"entrypoint": info.entrypoint, "metadata": info.metadata,
+                                                           "runtime_env": info.runtime_env})], "the job")
+    params = mlflow.search_runs(experiment_names=["it-secrets-train"], output_format="list")[0].data.params
+    assert params["data.storage_options.secret"] == params["checkpoint.storage_options.secret_key"] == "<redacted>"

@@ -19,6 +19,7 @@ from typing import Any
 from inrzoo import config as configlib
 from inrzoo import tracking
 from inrzoo.logs import show_progress
+from inrzoo.redact import install_log_redaction, redact_text
 from inrzoo.zoo.core import ray_train
 from inrzoo.zoo.core.checkpoint import load_training_state
 from inrzoo.zoo.core.data import DataSource, open_data
@@ -52,14 +53,16 @@ def model_from_result(result: Any, data: DataSource, cfg: TrainJobConfig) -> tup
 
 def run_training_job(cfg: TrainJobConfig, out_dir: str | Path | None = None) -> TrainingSummary:
     show_progress()
+    install_log_redaction()
     cls = model_class(cfg.model.name)
     data = open_data(cls.data_kind, cfg.data)
     digest = data.digest()
     name = cfg.run_name()
     log.info("[%s] %s; run %s on %d worker(s)", cfg.model.name, data.describe(), name, cfg.scaling.workers)
-    description = (f"Training of the zoo model {cfg.model.name} on {cfg.data.uri} "
+    dataset = redact_text(cfg.data.uri)  # outputs never carry credentials (inrzoo.redact)
+    description = (f"Training of the zoo model {cfg.model.name} on {dataset} "
                    f"({cfg.train.epochs} epochs, batch {cfg.train.batch_size}, {cfg.scaling.workers} worker(s)).")
-    tags = {"inrzoo.model": cfg.model.name, "inrzoo.dataset": cfg.data.uri, "inrzoo.dataset_digest": digest,
+    tags = {"inrzoo.model": cfg.model.name, "inrzoo.dataset": dataset, "inrzoo.dataset_digest": digest,
             "inrzoo.train_name": name}
     with tracking.tracked_run(cfg.tracking, experiment=f"inrzoo-{cfg.model.name}",
                               name=f"train {cfg.model.name} {data.name()}", kind="training", description=description,
@@ -69,7 +72,7 @@ def run_training_job(cfg: TrainJobConfig, out_dir: str | Path | None = None) -> 
         if run is not None and not run.resumed:
             run.log_params(configlib.to_dict(cfg))
             tracking.log_dataset_input(cfg.data.uri, digest, name=data.name(), context="training")
-        extra = {"dataset": cfg.data.uri, "dataset_digest": digest, "run_name": name}
+        extra = {"dataset": dataset, "dataset_digest": digest, "run_name": name}
         result = ray_train.fit(cfg, run.for_workers() if run is not None else None, checkpoint_extra=extra)
         model, epochs = model_from_result(result, data, cfg)
         files_dir = Path(out_dir) if out_dir is not None else Path(tmp)

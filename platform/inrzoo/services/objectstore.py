@@ -7,11 +7,13 @@ import json
 import os
 import secrets
 import time
+from pathlib import Path
 
 from inrzoo.services.service import ProcessRecord, Service
 from inrzoo.services.settings import HOST, find_executable
 
 REGION = "us-east-1"
+PROFILE = "inrzoo-local"  # the AWS profile name of the local store's credentials
 
 
 class ObjectStore(Service):
@@ -59,6 +61,16 @@ class ObjectStore(Service):
             json.dump({"identities": [identity]}, handle)
         (self.dir / "data").mkdir(exist_ok=True)
         self.settings.runtime_dir(self.name).mkdir(parents=True, exist_ok=True)
+        # The same credentials as a named AWS profile: a job told AWS_PROFILE and this file's path
+        # reads them itself, so no secret travels in a Ray job's runtime environment (docs/services.md).
+        fd = os.open(self.profile_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(f"[{PROFILE}]\naws_access_key_id = {creds['access_key']}\n"
+                         f"aws_secret_access_key = {creds['secret_key']}\n")
+
+    @property
+    def profile_file(self) -> Path:
+        return self.dir / "aws_credentials"
 
     def command(self, ports: dict[str, int]) -> list[str]:
         run = self.settings.runtime_dir(self.name)
@@ -116,6 +128,7 @@ class ObjectStore(Service):
             "AWS_ACCESS_KEY_ID": creds["access_key"],
             "AWS_SECRET_ACCESS_KEY": creds["secret_key"],
             "AWS_DEFAULT_REGION": REGION,
+            "AWS_SHARED_CREDENTIALS_FILE": str(self.profile_file),  # profile PROFILE (AWS_PROFILE is left unset)
             "FSSPEC_S3_ENDPOINT_URL": self.endpoint_url,
             "MLFLOW_S3_ENDPOINT_URL": self.endpoint_url,
             "INRZOO_S3_ENDPOINT_URL": self.endpoint_url,

@@ -85,6 +85,8 @@ class Collection(ABC):
         if not refs:
             raise CollectionError(f"{self.root}: none of the {len(found)} {self.title} shapes passes the selection")
         refs = refs[: self.limit] if self.limit is not None else refs
+        from inrzoo.collections.screening import screen_file
+
         return [screen_file(ref, root, self.follow_links) for ref in refs] if is_local(fs) else refs
 
     # --- what each adapter provides -------------------------------------------------------
@@ -135,53 +137,6 @@ class Collection(ABC):
                 f"{self.root}: no shape has {what} {unknown}; {what}s present: {sorted(present)[:50]}"
             )
         return [ref for ref in refs if keys(ref) & set(wanted)]
-
-
-LISTING_ERROR = "listing_error"  # meta key: why a listed shape cannot be read (it becomes a failed row)
-
-
-def failed_ref(ref: ShapeRef, reason: str) -> ShapeRef:
-    """The same shape, marked so that conversion records it as a failed row without reading it
-    (id and URI made valid UTF-8, so that they can be stored)."""
-    from inrzoo.store.records import utf8_text
-
-    return ShapeRef(utf8_text(ref.id), utf8_text(ref.uri), ref.label, ref.split, ref.kind,
-                    {**ref.meta, LISTING_ERROR: f"{utf8_text(ref.uri)}: {reason}"})
-
-
-def screen_file(ref: ShapeRef, root: str, follow_links: bool) -> ShapeRef:
-    """`ref` marked failed if its local file cannot be read as a shape (see file_problem)."""
-    if ref.meta.get(LISTING_ERROR):
-        return ref
-    problem = file_problem(ref.uri, root, follow_links)
-    return failed_ref(ref, problem) if problem else ref
-
-
-def file_problem(path: str, root: str, follow_links: bool) -> str | None:
-    """Why a local file is not read (None: it is): no regular file (a FIFO would block the
-    reader), a broken link, a link leading outside the root (unless follow_links), a name that
-    is not UTF-8. Chosen: folders reached through links are not walked (fsspec lists a link,
-    not its tree), so a link loop cannot hang the listing."""
-    import os
-    import stat
-
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return "the file name is not valid UTF-8 (rename the file)"
-    try:
-        mode = os.lstat(path).st_mode
-        if stat.S_ISLNK(mode):
-            target = os.path.realpath(path)
-            if not os.path.exists(target):
-                return "broken symbolic link"
-            real_root = os.path.realpath(root)
-            if not follow_links and os.path.commonpath([real_root, target]) != real_root:
-                return "symbolic link to a file outside the collection root (set source.follow_links: true to convert it)"
-            mode = os.stat(path).st_mode
-    except OSError as exc:
-        return f"cannot be read ({exc.strerror})"
-    return None if stat.S_ISREG(mode) else "not a regular file"
 
 
 def as_list(value: Any) -> list | None:

@@ -21,13 +21,10 @@ import fsspec
 
 from inrzoo.collections.base import (
     KINDS,
-    LISTING_ERROR,
     Collection,
     CollectionError,
     ShapeRef,
     as_list,
-    failed_ref,
-    file_problem,
     full_uri,
     is_local,
     join,
@@ -36,6 +33,7 @@ from inrzoo.collections.base import (
     register,
     relative_files,
 )
+from inrzoo.collections.screening import LISTING_ERROR, failed_ref, file_problem
 
 # The formats inrzoo.geometry.load reads.
 EXTENSION_KINDS = {"stl": "mesh", "obj": "mesh", "off": "mesh", "ply": "mesh", "glb": "mesh",

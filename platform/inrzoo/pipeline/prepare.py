@@ -17,7 +17,7 @@ import fsspec
 import numpy as np
 
 from inrzoo import geometry, sampling
-from inrzoo.collections.base import LISTING_ERROR
+from inrzoo.collections.screening import LISTING_ERROR
 from inrzoo.pipeline.augment import augment_index, jitter_shape, scale_shape
 from inrzoo.pipeline.config import ResolvedConversion, presets_for
 from inrzoo.pipeline.retry import StoreUnavailableError, store_name, with_retries

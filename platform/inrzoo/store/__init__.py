@@ -16,7 +16,8 @@ from inrzoo.store.schema import ArchLayout
 from inrzoo.store.storage import StoreError
 from inrzoo.store.torch_data import WeightBatches, weight_loader
 from inrzoo.store.verify import VerifyReport, verify
-from inrzoo.store.writer import IncompleteDatasetError, WeightWriter, create_weights
+from inrzoo.store.creation import IncompleteDatasetError
+from inrzoo.store.writer import WeightWriter, create_weights
 
 __all__ = [
     "FORMAT_NAME",

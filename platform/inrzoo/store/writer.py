@@ -6,30 +6,23 @@ or to the shard when sharding) and rewrites every array of its unit and nothing 
 attributes change only in `create`, `append` and `finalize`, which run in one process while
 no worker writes.
 
-Crash consistency (docs/format.md, "Crash consistency"): every store operation replaces one
-object whole (object stores; zarr writes local files to a temporary name and renames), and
-the operations are ordered so that a process killed between any two of them leaves a dataset
-that the same conversion resumes: creation is bracketed by a marker object and committed by
-the root attributes, an append is announced in the root attributes before arrays grow, and a
-unit's status is written after its parameters and records. `inrzoo.store.faults` names the
-points in between for crash tests.
+Crash consistency (docs/format.md, section 6): every store operation replaces one object
+whole (object stores; zarr writes local files to a temporary name and renames), and the
+operations are ordered so that a process killed between any two of them leaves a dataset that
+the same conversion resumes: creation is bracketed by a marker object and committed by the
+root attributes (inrzoo.store.creation), an append is announced in the root attributes before
+arrays grow, and a unit's status is written after its parameters and records.
+`inrzoo.store.faults` names the points in between for crash tests.
 """
 
 from __future__ import annotations
 
-import getpass
-import json
 import logging
-import math
-import platform
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
-import zarr
 
-import inrzoo
 from inrzoo.store import faults
 from inrzoo.store.access import (
     check_records_backed,
@@ -39,31 +32,14 @@ from inrzoo.store.access import (
     open_root,
     read_region,
 )
+from inrzoo.store.creation import CREATING, IncompleteDatasetError, create_dataset, now
 from inrzoo.store.integrity import encoded_params, row_crc32
-from inrzoo.store.layout import (
-    FORMAT_NAME,
-    FORMAT_VERSION,
-    MAX_CHUNK_ROWS,
-    RECORDS,
-    ROOT_ATTR,
-    STATUS_CODES,
-    aligned_units,
-    check_dtype,
-    check_unit,
-    codec_config,
-)
+from inrzoo.store.layout import RECORDS, ROOT_ATTR, STATUS_CODES, aligned_units, check_unit
 from inrzoo.store.records import RowResult, apply_result, label_names_of, listing_columns
-from inrzoo.store.schema import ArchLayout, create_arch_group, create_record_arrays, spec_key, write_all
-from inrzoo.store.storage import Location, StoreError
+from inrzoo.store.schema import spec_key, write_all
+from inrzoo.store.storage import Location
 
 logger = logging.getLogger(__name__)
-
-CREATING = ".inrzoo-creating"  # present while a creation has not committed
-
-
-class IncompleteDatasetError(StoreError):
-    """A dataset whose creation never committed: it holds no rows and may be created again."""
-
 
 class WeightWriter:
     """Write access to one dataset. Build with `WeightWriter.create` or `WeightWriter.open`."""
@@ -108,54 +84,9 @@ class WeightWriter:
         A folder that holds only an interrupted creation is replaced; any other content
         needs overwrite=True.
         """
-        from inrzoo.redact import redact
-
-        check_dtype(dtype)
-        codec_config(codec, level, 4)  # an unknown codec fails before anything is written
-        layouts = [ArchLayout.from_spec(a) for a in archs]
-        if not layouts:
-            raise ValueError(f"{uri}: a dataset needs at least one architecture")
-        if len({layout.key for layout in layouts}) != len(layouts):
-            raise ValueError(f"{uri}: the same architecture is listed twice")
-        chunk_rows = chunk_rows or default_chunk_rows(layouts, dtype)
-        if not 1 <= chunk_rows <= MAX_CHUNK_ROWS:
-            raise ValueError(f"{uri}: chunk_rows ({chunk_rows}) must be in 1..{MAX_CHUNK_ROWS}")
-        if shard_rows is not None and (shard_rows < chunk_rows or shard_rows % chunk_rows):
-            raise ValueError(f"{uri}: shard_rows ({shard_rows}) must be a positive multiple of chunk_rows ({chunk_rows})")
-        names = list(label_names) if label_names is not None else label_names_of(listing)
-        listed = listing_columns(listing, names, uri)  # refuses bad ids before anything is written
-        location = Location(uri, storage_options, read_only=False)
-        _clear_for_create(location, overwrite)
-        location.write_text(CREATING, json.dumps({"at": _now(), "by": f"inrzoo {inrzoo.__version__}"}))
-        faults.point("create:marker")
-        rows = len(listing)
-        attrs = {
-            "format": FORMAT_NAME,
-            "format_version": FORMAT_VERSION,
-            "created": {"at": _now(), "by": f"inrzoo {inrzoo.__version__}", "host": platform.node(), "user": _user()},
-            "collection": redact(collection or {}),
-            "config": redact(config or {}),
-            "init_seed": init_seed,
-            "label_names": names,
-            "archs": [{"group": f"arch/{i}", "label": _label(layout)} for i, layout in enumerate(layouts)],
-            "layout": {"dtype": dtype, "chunk_rows": chunk_rows, "shard_rows": shard_rows,
-                       "unit_rows": shard_rows or chunk_rows, "codec": codec, "level": level},
-            "finalized": None,
-            "appending": None,
-        }
-        # The root's attributes are written last: they commit the creation.
-        root = zarr.open_group(store=location.zarr_store(), mode="a", zarr_format=3)
-        faults.point("create:root")
-        records = create_record_arrays(root, rows, chunk_rows, shard_rows)
-        faults.point("create:arrays")
-        for index, layout in enumerate(layouts):
-            create_arch_group(root, index, layout, rows, chunk_rows, shard_rows, dtype, codec, level, init_seed)
-        write_all([(records[name].with_config({"write_empty_chunks": True}), listed[name]) for name in records],
-                  slice(0, rows))
-        faults.point("create:listing")
-        root.attrs[ROOT_ATTR] = attrs
-        faults.point("create:commit")
-        location.fs.rm(location.key(CREATING))
+        location = create_dataset(uri, listing, archs, dtype=dtype, chunk_rows=chunk_rows, shard_rows=shard_rows,
+                                  codec=codec, level=level, init_seed=init_seed, config=config, collection=collection,
+                                  label_names=label_names, storage_options=storage_options, overwrite=overwrite)
         return cls(location)
 
     @classmethod
@@ -303,7 +234,7 @@ class WeightWriter:
         from inrzoo.store.card import dataset_statistics, render_card
 
         stats = dataset_statistics(self)
-        self.attrs["finalized"] = {"at": _now(), "statistics": stats}
+        self.attrs["finalized"] = {"at": now(), "statistics": stats}
         self.root.attrs[ROOT_ATTR] = self.attrs
         faults.point("finalize:attributes")
         self.location.write_text("README.md", render_card(self, stats, **card_fields))
@@ -311,30 +242,9 @@ class WeightWriter:
         return stats
 
 
-def _clear_for_create(location: Location, overwrite: bool) -> None:
-    """Make room for a new dataset: replace an interrupted creation (or anything, with overwrite);
-    refuse a folder that holds a dataset or other content."""
-    if overwrite or location.exists(CREATING):
-        location.remove()
-        return
-    if location.exists("zarr.json"):
-        raise StoreError(f"{location.uri}: a dataset already exists here (pass overwrite=True to replace it)")
-    if location.fs.exists(location.path) and location.fs.ls(location.path):
-        raise StoreError(f"{location.uri}: the folder is not empty and holds no dataset; "
-                         "write to a new location (or pass overwrite=True to delete its content)")
-
-
 def _as_failed(result: RowResult, error: str) -> RowResult:
     return RowResult(row=result.row, status="failed", error=error, metrics=result.metrics, transform=result.transform,
                      sha256=result.sha256, meta=result.meta)
-
-
-def default_chunk_rows(layouts: Sequence[ArchLayout], dtype: str, target_bytes: int = 1024 * 1024) -> int:
-    """A power of two in [8, 256] rows giving chunks of about target_bytes for the largest tensor."""
-    itemsize = 4 if dtype == "float32" else 2
-    largest = max(math.prod(shape) for layout in layouts for shape in layout.param_shapes.values()) * itemsize
-    rows = 2 ** max(0, int(math.log2(max(target_bytes // largest, 1))))
-    return int(min(max(rows, 8), 256))
 
 
 def create_weights(uri: str, listing: Sequence[Any], archs: Sequence[Any], **options: Any) -> WeightWriter:
@@ -342,17 +252,3 @@ def create_weights(uri: str, listing: Sequence[Any], archs: Sequence[Any], **opt
     return WeightWriter.create(uri, listing, archs, **options)
 
 
-def _label(layout: ArchLayout) -> str:
-    spec = layout.arch_spec()
-    return spec["name"] if isinstance(spec, dict) else spec.label
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers
-        return ""

@@ -3,7 +3,7 @@
 import numpy as np
 
 from inrzoo.fit import FitConfig, LossConfig
-from inrzoo.fit.config import EarlyStoppingConfig, OptimizerConfig, PlateauConfig
+from inrzoo.fit.config import EarlyStoppingConfig, AdamConfig, PlateauConfig
 from inrzoo.inr import ArchSpec
 from inrzoo.sampling import Samples
 
@@ -25,7 +25,7 @@ def tiny_config(**changes) -> FitConfig:
     cfg = FitConfig(
         arch=ArchSpec.default("relu_mlp", hidden=[16] * 3),
         loss=LossConfig(name="l1"),
-        optimizer=OptimizerConfig(lr=3e-3),
+        optimizer=AdamConfig(lr=3e-3),
         batch_size=64,
         max_epochs=6,
         early_stopping=EarlyStoppingConfig(enabled=False),

@@ -4,14 +4,14 @@ import math
 
 import torch
 
-from inrzoo.fit.config import EarlyStoppingConfig, OptimizerConfig, PlateauConfig
+from inrzoo.fit.config import EarlyStoppingConfig, AdamConfig, PlateauConfig
 from inrzoo.fit.optim import EarlyStopping, PlateauSchedule, adam_update
 
 
 def test_adam_rows_equal_torch_adam_with_a_shared_or_per_row_learning_rate():
     torch.manual_seed(0)
     start = torch.randn(3, 20)
-    cfg = OptimizerConfig(lr=1e-2, eps=1e-8)
+    cfg = AdamConfig(lr=1e-2, eps=1e-8)
     rates = [1e-2, 1e-2, 5e-3]
     shared, per_row = start.clone(), start.clone()
     m1, v1, m2, v2 = (torch.zeros_like(start) for _ in range(4))

@@ -36,7 +36,7 @@ class LossConfig:
 
 
 @dataclass
-class OptimizerConfig:
+class AdamConfig:
     """Adam (Kingma & Ba) applied per shape over stacked tensors."""
 
     lr: float = 1e-4
@@ -85,7 +85,7 @@ class FitConfig:
 
     arch: ArchSpec = field(default_factory=ArchSpec)
     loss: LossConfig = field(default_factory=LossConfig)
-    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    optimizer: AdamConfig = field(default_factory=AdamConfig)
     batch_size: int = 2048
     max_epochs: int = 100
     max_steps: int = 0

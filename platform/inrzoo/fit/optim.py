@@ -13,12 +13,12 @@ import math
 
 import torch
 
-from inrzoo.fit.config import EarlyStoppingConfig, OptimizerConfig, PlateauConfig
+from inrzoo.fit.config import EarlyStoppingConfig, AdamConfig, PlateauConfig
 
 
 @torch.no_grad()
 def adam_update(param: torch.Tensor, grad: torch.Tensor, m: torch.Tensor, v: torch.Tensor, step: int,
-                lr: float | torch.Tensor, cfg: OptimizerConfig) -> None:
+                lr: float | torch.Tensor, cfg: AdamConfig) -> None:
     """One Adam step (torch.optim.Adam's single-tensor arithmetic) of rows that all reach
     `step`; lr is one float for all rows or a [R] tensor (a rate per shape)."""
     m.lerp_(grad, 1.0 - cfg.beta1)

@@ -30,6 +30,7 @@ import torch
 from inrzoo import geometry, metrics, sampling
 from inrzoo.fit import fit_batch, preset
 from inrzoo.inr import build
+from inrzoo.pipeline.config import PAIRINGS
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 EXTENSIONS = (".stl", ".off", ".ply", ".obj")
@@ -43,10 +44,16 @@ def mesh_paths(data: Path, folders: list[str], limit: int, offset: int = 0) -> l
     return paths
 
 
-def prepare(path: Path, index: int, args) -> tuple:
+def sampler_sizes(name: str, args) -> tuple[int, int]:
+    """(samples, pool) for preset `name`: the flags, else the conversion pairing's, else Davies'."""
+    paired = dict(PAIRINGS[name].sampler_options) if name in PAIRINGS else {}
+    return (args.samples or paired.get("n", 1_000_000), args.pool or paired.get("pool_size", 10_000_000))
+
+
+def prepare(path: Path, index: int, args, sizes: tuple[int, int]) -> tuple:
     shape, _ = geometry.normalize(geometry.load(str(path)), mode="sphere")
     rng = np.random.default_rng([args.seed, index])
-    sampler = sampling.get("importance", n=args.samples, pool_size=args.pool, bound_grid=args.bound_grid)
+    sampler = sampling.get("importance", n=sizes[0], pool_size=sizes[1], bound_grid=args.bound_grid)
     samples = sampler.sample(shape, rng)
     surface, _ = geometry.surface_samples(shape, args.surface_points, rng)
     return shape, samples, surface
@@ -60,7 +67,7 @@ def evaluate(result, k: int, shape, surface: np.ndarray, args) -> dict:
     started = time.perf_counter()
     err = metrics.surface_error(f, shape, n=args.surface_points, rng=12345)
     row = {"surface_error": err, "arch": spec.label, "epochs": result.metrics[k]["epochs"],
-           "check_s": time.perf_counter() - started}
+           "steps": result.metrics[k]["steps"], "stop": result.stop_reasons[k], "check_s": time.perf_counter() - started}
     methods = ["points", "grid"] if args.chamfer == "both" else [args.chamfer]
     for method in methods:
         started = time.perf_counter()
@@ -81,7 +88,7 @@ def run_preset(name: str, paths: list[Path], args) -> list[dict]:
     for start in range(0, len(paths), args.k):
         group = paths[start : start + args.k]
         t0 = time.perf_counter()
-        prepared = [prepare(p, start + j, args) for j, p in enumerate(group)]
+        prepared = [prepare(p, start + j, args, sampler_sizes(name, args)) for j, p in enumerate(group)]
         t1 = time.perf_counter()
         result = fit_batch([s for _, s, _ in prepared], cfg, surface=[srf for _, _, srf in prepared],
                            stream_ids=list(range(start, start + len(group))))
@@ -95,7 +102,8 @@ def run_preset(name: str, paths: list[Path], args) -> list[dict]:
             rows.append(row)
             chamfers = "  ".join(f"chamfer-L1 ({m}) {row['chamfer_' + m]:.5f} in {row[m + '_s']:.1f} s"
                                  for m in ("points", "grid") if "chamfer_" + m in row)
-            print(f"{name:<7} {row['name']:<45} {row['arch']:<14} epochs {row['epochs']:>3}  surface error "
+            print(f"{name:<7} {row['name']:<45} {row['arch']:<14} epochs {row['epochs']:>3} steps {row['steps']:>6} "
+                  f"({row['stop']})  surface error "
                   f"{row['surface_error']:.5f}  {chamfers}", flush=True)
         print(f"  {name}: group of {len(group)}: ground truth {t1 - t0:.0f} s, fitting {t2 - t1:.0f} s "
               f"({(t2 - t1) / len(group):.0f} s per shape), checks {time.perf_counter() - t2:.0f} s", flush=True)
@@ -139,8 +147,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="meshes per folder (0 = all)")
     ap.add_argument("--offset", type=int, default=0, help="skip this many meshes of each folder (sorted by name)")
     ap.add_argument("--presets", nargs="+", default=["davies"], help="fit presets, each on the same meshes")
-    ap.add_argument("--samples", type=int, default=1_000_000)
-    ap.add_argument("--pool", type=int, default=10_000_000)
+    ap.add_argument("--samples", type=int, default=0, help="importance samples (0: the preset's pairing, Davies' 1M)")
+    ap.add_argument("--pool", type=int, default=0, help="importance pool (0: the preset's pairing, Davies' 10M)")
     ap.add_argument("--bound-grid", type=int, default=48, help="importance sampler bound grid (0: every pool distance)")
     ap.add_argument("--epochs", type=int, default=0, help="max epochs (0: each preset's own)")
     ap.add_argument("--k", type=int, default=16, help="shapes fitted together")
@@ -155,7 +163,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     paths = mesh_paths(args.data, args.folders, args.limit, args.offset)
     print(f"presets {', '.join(args.presets)} on {len(paths)} meshes ({', '.join(args.folders)}); budget: "
-          f"{args.samples:,} importance samples from a {args.pool:,} pool (bound grid {args.bound_grid}), "
+          f"importance samples / pool {', '.join(f'{n} {sampler_sizes(n, args)}' for n in args.presets)} "
+          f"(bound grid {args.bound_grid}), "
           f"max epochs {args.epochs or 'of the preset'}, K={args.k}, escalation {'on' if args.escalate else 'off'}, "
           f"Chamfer {args.chamfer} at {args.resolution}^3 cells with {args.chamfer_points:,} points, "
           f"{args.threads} thread(s)", flush=True)

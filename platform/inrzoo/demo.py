@@ -1,6 +1,6 @@
 """`make demo`: convert the bundled collection of real meshes on the embedded default.
 
-Local Ray, the dataset on the local filesystem, MLflow with a SQLite store: no services. Prints
+Local Ray, the dataset on the local filesystem, MLflow with a SQLite store: no services. Logs
 the summary table and writes a PNG grid of a few reconstructions next to their originals.
 
     python -m inrzoo.demo --config jobs/configs/demo.yaml [--out out/demo] [KEY=VALUE ...]
@@ -9,6 +9,7 @@ the summary table and writes a PNG grid of a few reconstructions next to their o
 from __future__ import annotations
 
 import argparse
+import logging
 import shutil
 import sys
 import time
@@ -16,10 +17,13 @@ from importlib import resources
 from pathlib import Path
 
 from inrzoo import geometry
+from inrzoo.logs import show_progress
 from inrzoo.pipeline import convert, load_convert_config
 from inrzoo.pipeline.report import summary_table
 from inrzoo.render import comparison_grid
 from inrzoo.store import open_weights
+
+logger = logging.getLogger(__name__)
 
 
 def bundled_collection() -> Path:
@@ -34,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resolution", type=int, default=64, help="marching-cubes resolution of the grid")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
     args = parser.parse_args(argv)
+    show_progress()
 
     started = time.perf_counter()
     out = Path(args.out).resolve()
@@ -44,14 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     source = bundled_collection()
     cfg = load_convert_config(args.config, [f"source.uri={source}", f"output.uri={dataset_uri}",
                                             "source.options.index=index.csv", *args.overrides])
-    print(f"[demo] converting {source} -> {dataset_uri}", flush=True)
+    logger.info("demo: converting %s -> %s with preset %s", source, dataset_uri, cfg.preset)
     report = convert(cfg)
     grid = out / "reconstructions.png"
     draw_reconstructions(dataset_uri, grid, args.show, args.resolution)
-    print()
-    print(summary_table(report))
-    print(f"{'pictures'.ljust(16)}  {grid}")
-    print(f"{'wall time'.ljust(16)}  {time.perf_counter() - started:.1f} s")
+    logger.info("demo summary\n%s\n%s  %s\n%s  %.1f s", summary_table(report), "pictures".ljust(16), grid,
+                "wall time".ljust(16), time.perf_counter() - started)
     return 0 if report.pending == 0 and report.ok > 0 else 1
 
 

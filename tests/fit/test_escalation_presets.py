@@ -77,3 +77,14 @@ def test_fit_batch_accepts_a_preset_name():
     result = fit_batch([shape], preset("davies", max_steps=1))
     assert result.status == ["ok"] and result.metrics[0]["steps"] == 1
     assert result.config.arch.label == "relu_mlp-8x32"
+
+
+def test_fast_fits_davies_network_with_a_bounded_budget_and_a_surface_stop():
+    fast, davies = preset("fast"), preset("davies")
+    assert fast.arch == davies.arch and fast.loss == davies.loss and fast.escalation == davies.escalation
+    assert fast.max_steps * fast.batch_size < davies.max_epochs * 1_000_000 / 10  # < a tenth of the sample visits
+    assert fast.schedule.name == "warm_restarts" and fast.early_stopping.enabled is False
+    assert 0 < fast.surface_check.target < fast.escalation.target_surface_error
+    # The checks fall on the warm restarts' cycle ends (the lowest rate).
+    from inrzoo.fit.schedule import cycle_ends
+    assert all(end % fast.surface_check.every == 0 for end in cycle_ends(fast.schedule, fast.max_steps))

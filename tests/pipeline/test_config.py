@@ -47,3 +47,16 @@ def test_per_shape_initialization_is_part_of_the_recorded_config():
     assert fingerprint(shared.as_dict()) != fingerprint(per_shape.as_dict())
     with pytest.raises(ConfigError, match="init"):
         resolve(load_convert_config(None, ["fit.init=random"]))
+
+
+def test_fast_pairs_davies_setup_with_its_smaller_importance_sample():
+    fast = resolve(load_convert_config(None, ["preset=fast"]))
+    assert (fast.normalize, fast.target, fast.sampler_name) == ("sphere", "sdf", "importance")
+    assert fast.sampler_options == {"n": 250_000, "pool_size": 2_500_000}
+    assert fast.fit.arch == resolve(load_convert_config(None, ["preset=davies"])).fit.arch  # the same INRs
+    assert fast.as_dict()["sampler"]["options"] == {"n": 250_000, "pool_size": 2_500_000}  # recorded
+    # The config's options override the pairing's; another sampler does not get them.
+    mine = resolve(load_convert_config(None, ["preset=fast", "sampler.options.n=1000"]))
+    assert mine.sampler_options == {"n": 1000, "pool_size": 2_500_000}
+    other = resolve(load_convert_config(None, ["preset=fast", "sampler.name=uniform"]))
+    assert other.sampler_options == {}

@@ -105,6 +105,7 @@ def fit_batch(
             [stream_ids[i] for i in pending],
             loss_fn,
             cfg,
+            surface=[surface[i] for i in pending] if surface is not None else None,
         )
         can_escalate = surface is not None and rung + 1 < len(ladder)
         errs = surface_errors(arch, group.params, [surface[i] for i in pending], loss_fn) if surface is not None else None

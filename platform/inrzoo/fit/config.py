@@ -67,6 +67,32 @@ class PlateauConfig:
 
 
 @dataclass
+class LrScheduleConfig:
+    """A learning-rate factor per step over max_steps (inrzoo.fit.schedule): constant (Davies),
+    cosine (linear warm-up then cosine annealing to final_factor), one_cycle (from
+    1/div_factor up over warmup_steps, then down to final_factor), warm_restarts (SGDR cycles
+    of cycle_steps, each cycle_mult times longer)."""
+
+    name: Literal["constant", "cosine", "one_cycle", "warm_restarts"] = "constant"
+    warmup_steps: int = 0
+    final_factor: float = 0.01
+    div_factor: float = 25.0
+    cycle_steps: int = 1000
+    cycle_mult: float = 2.0
+
+
+@dataclass
+class SurfaceCheckConfig:
+    """Stop a shape once its surface error (mean |f| at `points` of its surface points, the
+    first ones given to the fit) is below `target`, checked every `every` steps on the device
+    at the fit's synchronization points (0 = off). Needs the shapes' surface points."""
+
+    target: float = 0.0
+    every: int = 512
+    points: int = 4096
+
+
+@dataclass
 class EscalationConfig:
     """Davies A.2: a shape whose surface error exceeds target_surface_error is refit with the
     next architecture of `ladder` (the fit's own arch is the first rung)."""
@@ -91,6 +117,8 @@ class FitConfig:
     max_steps: int = 0
     early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
     plateau: PlateauConfig = field(default_factory=PlateauConfig)
+    schedule: LrScheduleConfig = field(default_factory=LrScheduleConfig)
+    surface_check: SurfaceCheckConfig = field(default_factory=SurfaceCheckConfig)
     escalation: EscalationConfig = field(default_factory=EscalationConfig)
     divergence_factor: float = 1e4  # loss above factor x its first epoch -> failed (diverged)
     seed: int = 0  # initialization and every shape's batch stream derive from it
@@ -107,3 +135,8 @@ class FitConfig:
             raise ValueError(f"FitConfig: batch_size must be positive, got {self.batch_size}")
         if self.max_epochs <= 0 and self.max_steps <= 0:
             raise ValueError("FitConfig: set max_epochs or max_steps (both are 0: the fit would never stop)")
+        if self.schedule.name != "constant" and self.max_steps <= 0:
+            raise ValueError(f"FitConfig: lr schedule {self.schedule.name!r} runs over max_steps; set max_steps > 0")
+        if self.surface_check.target < 0 or self.surface_check.every <= 0 or self.surface_check.points <= 0:
+            raise ValueError(f"FitConfig: surface_check needs target >= 0, every > 0 and points > 0, "
+                             f"got {self.surface_check}")

@@ -27,6 +27,7 @@ from inrzoo.fit.config import FitConfig
 from inrzoo.fit.losses import FitLoss, eikonal
 from inrzoo.fit.optim import EarlyStopping, PlateauSchedule, adam_update
 from inrzoo.fit.rows import RowState, initial_params
+from inrzoo.fit.schedule import lr_factor
 from inrzoo.fit.streams import SampleStreams
 from inrzoo.inr import Architecture, unflatten_params
 
@@ -35,9 +36,9 @@ logger = logging.getLogger(__name__)
 
 CHECK_EVERY = 256  # chosen: steps between reads of which shapes failed mid-epoch
 PROGRESS_SECONDS = 30.0
-FITTING, NON_FINITE, GROWTH, EARLY, MAX_EPOCHS, MAX_STEPS = range(6)
+FITTING, NON_FINITE, GROWTH, EARLY, MAX_EPOCHS, MAX_STEPS, SURFACE_TARGET = range(7)
 REASONS = {NON_FINITE: "diverged", GROWTH: "diverged", EARLY: "early_stopping", MAX_EPOCHS: "max_epochs",
-           MAX_STEPS: "max_steps"}
+           MAX_STEPS: "max_steps", SURFACE_TARGET: "surface_target"}
 
 
 @dataclass
@@ -67,9 +68,11 @@ def fit_group(
     stream_ids: list[int],
     loss_fn: FitLoss,
     cfg: FitConfig,
+    surface: list[np.ndarray] | None = None,
 ) -> GroupFit:
-    """Fit one INR per shape; shapes are assumed valid (see inrzoo.fit.inputs)."""
-    return GroupFitter(arch, points, values, stream_ids, loss_fn, cfg).run()
+    """Fit one INR per shape; shapes are assumed valid (see inrzoo.fit.inputs). `surface`
+    (surface points per shape) enables cfg.surface_check."""
+    return GroupFitter(arch, points, values, stream_ids, loss_fn, cfg, surface).run()
 
 
 def shape_chunk(cfg: FitConfig, arch: Architecture, k: int) -> int:
@@ -89,7 +92,7 @@ class GroupFitter:
     advances until every shape has stopped and returns the parameters and records."""
 
     def __init__(self, arch: Architecture, points: list[np.ndarray], values: list[np.ndarray],
-                 stream_ids: list[int], loss_fn: FitLoss, cfg: FitConfig):
+                 stream_ids: list[int], loss_fn: FitLoss, cfg: FitConfig, surface: list[np.ndarray] | None = None):
         self.arch, self.loss_fn, self.cfg = arch, loss_fn, cfg
         self.device = torch.device(cfg.device)
         dtype = getattr(torch, cfg.dtype)
@@ -100,6 +103,7 @@ class GroupFitter:
         self.rows = RowState.start(params, self.data.steps_per_epoch, cfg.optimizer.lr, self.device)
         self.plateau = PlateauSchedule(cfg.plateau, k, self.device)
         self.stopper = EarlyStopping(cfg.early_stopping, k, self.device)
+        self.surface_check = SurfaceCheck.create(cfg, surface, dtype, self.device)
         self.final = torch.full_like(params, math.nan)  # parameters of the shapes that stopped
         self.live = np.arange(k)  # host: which shape each row is
         self.steps_per_epoch = self.data.steps_per_epoch.copy()
@@ -116,6 +120,9 @@ class GroupFitter:
         position = (self.t - 1) - rows.epochs * rows.steps_per_epoch
         x, y = self.data.batch(rows.shape, position)
         lr = rows.lr if cfg.plateau.enabled else cfg.optimizer.lr
+        scale = lr_factor(cfg.schedule, self.t - 1, cfg.max_steps)  # a host number: no sync
+        if scale != 1.0:
+            lr = lr * scale
         losses = torch.empty(len(self.live), dtype=x.dtype, device=self.device)
         kept = torch.empty(len(self.live), dtype=torch.bool, device=self.device)
         for a in range(0, len(self.live), self.chunk):
@@ -155,12 +162,16 @@ class GroupFitter:
             self.step()
             ended = self.t % self.steps_per_epoch == 0
             last = max_steps > 0 and self.t >= max_steps
-            if last or ended.any() or self.t % CHECK_EVERY == 0:
+            if last or ended.any() or self._surface_check_due() or self.t % CHECK_EVERY == 0:
                 self._synchronize(ended, last)
+
+    def _surface_check_due(self) -> bool:
+        return self.surface_check is not None and self.t % self.surface_check.every == 0
 
     def _synchronize(self, ended: np.ndarray, last: bool) -> None:
         """Epoch ends of the `ended` rows and every stop decision, on the device; one read back."""
         rows, cfg = self.rows, self.cfg
+        check = self._surface_check_due()
         with torch.no_grad():
             done = torch.as_tensor(ended, device=self.device) & rows.alive
             loss = rows.end_epoch(done)
@@ -172,6 +183,8 @@ class GroupFitter:
                 code = torch.where(update & (rows.epochs >= cfg.max_epochs), MAX_EPOCHS, code)
             code = torch.where(self.stopper.update(update, loss), EARLY, code)
             code = torch.where(growth, GROWTH, code)
+            if check:  # the shapes already below the surface-error target stop here
+                code = torch.where((code == FITTING) & self.surface_check.reached(self, rows), SURFACE_TARGET, code)
             code = torch.where(rows.alive, code, NON_FINITE)
             if last:
                 code = torch.where(code == FITTING, MAX_STEPS, code)
@@ -228,3 +241,35 @@ class GroupFitter:
         bounds = np.searchsorted(shapes[order], np.arange(len(self.records) + 1))
         for i, rec in enumerate(self.records):
             rec.epoch_losses = losses[order[bounds[i] : bounds[i + 1]]].tolist()
+
+
+class SurfaceCheck:
+    """cfg.surface_check: each shape's surface error (Davies: mean |f| at surface points) on a
+    few of its surface points, computed on the device for every row still fitting at a
+    synchronization point, so stopping a shape at the target costs no extra read-back."""
+
+    def __init__(self, points: torch.Tensor, target: float, every: int):
+        self.points, self.target, self.every = points, target, every
+
+    @classmethod
+    def create(cls, cfg: FitConfig, surface: list[np.ndarray] | None, dtype: torch.dtype,
+               device: torch.device) -> "SurfaceCheck | None":
+        check = cfg.surface_check
+        if check.target <= 0 or surface is None:
+            return None
+        # The first `points` of each shape's points (cycled where a shape has fewer): [K, n, 3];
+        # a shape without surface points gets NaN ones, so it never stops by this check.
+        rows = [np.full((check.points, 3), np.nan, dtype=np.float32) if s is None or not len(s) else
+                np.resize(np.asarray(s, dtype=np.float32).reshape(-1, 3), (check.points, 3)) for s in surface]
+        return cls(torch.as_tensor(np.stack(rows), dtype=dtype, device=device), check.target, check.every)
+
+    @torch.no_grad()
+    def reached(self, fitter: GroupFitter, rows: RowState) -> torch.Tensor:
+        """[R] bool: rows whose surface error is below the target now."""
+        errors = torch.empty(len(rows.shape), dtype=rows.params.dtype, device=rows.params.device)
+        for a in range(0, len(errors), fitter.chunk):
+            part = slice(a, a + fitter.chunk)
+            params = unflatten_params(rows.params[part], fitter.shapes)
+            field = fitter.loss_fn.decode(fitter.arch.forward(params, self.points[rows.shape[part]]))
+            errors[part] = field.abs().mean(dim=1)
+        return errors < self.target

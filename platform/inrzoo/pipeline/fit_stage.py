@@ -52,7 +52,7 @@ def fit_groups(ready: Sequence[PreparedShape], conv: ResolvedConversion, threads
         return results[0]
     return FitResult(*(sum((getattr(r, name) for r in results), []) for name in
                        ("shape_params", "arch", "status", "errors", "metrics", "stop_reasons", "escalations")),
-                     config=results[0].config)
+                     config=results[0].config, kernels=sum((r.kernels for r in results), []))
 
 
 def fit_unit(prepared: Sequence[PreparedShape], conv: ResolvedConversion, threads: int = 1) -> list[RowResult]:
@@ -78,7 +78,8 @@ def fit_unit(prepared: Sequence[PreparedShape], conv: ResolvedConversion, thread
             # Cost of each stage per shape (kept in meta["metrics"]) and in all.
             result.metrics.update(seconds_prepare=p.seconds, seconds_fit=fit_seconds, seconds_check=check_seconds,
                                   seconds=p.seconds + fit_seconds + check_seconds)
-            result.meta = {**p.meta, "stop_reason": fitted.stop_reasons[k], "arch": fitted.arch[k].label}
+            result.meta = {**p.meta, "stop_reason": fitted.stop_reasons[k], "arch": fitted.arch[k].label,
+                           "fit_kernel": fitted.kernels[k]}
             if fitted.escalations[k]:
                 result.meta["escalations"] = fitted.escalations[k]
             results[p.row] = result

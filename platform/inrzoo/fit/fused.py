@@ -152,7 +152,7 @@ class FusedMLP:
     def _gradient(self, mode: int, params: torch.Tensor, x: torch.Tensor, target: torch.Tensor):
         k = x.shape[0]
         splits = self._splits(k, x.shape[1], x.device)
-        grads = torch.empty((splits, k, self.num_params), dtype=torch.float32, device=x.device)
+        grads = torch.zeros((splits, k, self.num_params), dtype=torch.float32, device=x.device)
         losses = torch.empty((splits, k), dtype=torch.float32, device=x.device)
         self._run(mode, params, x, target, grads, losses, splits)
         if splits == 1:

@@ -8,11 +8,11 @@ chain of [TILE, W] x [W, W] products forward with the activations in registers, 
 the backward pass needs of each hidden layer (its output for ReLU, its pre-activation for
 sine) in the program's own small scratch slot (written and read back by the same program
 within the tile, so it stays in L1/L2; tiny-cuda-nn's fully fused MLPs keep them beside the
-multiprocessor the same way), then backpropagates through the layers. The weight gradients
-dW_l = dz_l^T h_(l-1) accumulate in registers over the item's tiles (the points are the
-reduction axis, as the K loop of a matrix product) and are written once per item to its own
-gradient row: no atomics, a fixed summation order, deterministic results. The caller sums the
-S partial rows of a shape.
+multiprocessor the same way), then backpropagates through the layers. Each tile's weight
+gradients dW_l = dz_l^T h_(l-1) and bias gradients are added to the item's own gradient row
+(in L2, written by no other program): no atomics, a fixed summation order, deterministic
+results. (Keeping those sums in registers across tiles instead took ~130 registers per thread
+and spilled: see docs/fused-mlp.md.) The caller sums the S partial rows of a shape.
 
 Parameters are read straight from the engine's flat rows in the canonical order
 (layers.0.weight [H, IN], layers.0.bias, ..., output.weight [1, H], output.bias); widths are
@@ -59,12 +59,22 @@ def _activate(z, SINE: tl.constexpr, OMEGA: tl.constexpr):
         return tl.maximum(z, 0.0)
 
 
+@triton.jit
+def _accumulate(ptrs, value, mask):
+    """Add a tile's gradient to the item's row, which only this program writes. Every thread
+    holding a copy of an element loads it before any thread stores (the barrier), so each tile
+    adds once, in tile order: deterministic without atomics."""
+    old = tl.load(ptrs, mask=mask, other=0.0)
+    tl.debug_barrier()
+    tl.store(ptrs, old + value, mask=mask)
+
+
 @triton.jit(do_not_specialize=["K", "B", "P", "S", "n_items"])
 def fused_mlp_kernel(
     x_ptr,  # [K, B, IN] float32 inputs (already encoded)
     t_ptr,  # MODE 1: targets [K, B]; MODE 2: dL/dpred [K, B]; MODE 0: unused
     p_ptr,  # [K, P] parameters, canonical order
-    out_ptr,  # MODE 0: pred [K, B]; else gradient partials [S, K, P]
+    out_ptr,  # MODE 0: pred [K, B]; else gradient partials [S, K, P], zeroed
     loss_ptr,  # MODE 1: loss partials [S, K]
     scratch_ptr,  # [programs, DEPTH, TILE, HP] float32
     K, B, P, S, n_items,
@@ -90,17 +100,7 @@ def fused_mlp_kernel(
         shape = (item // S).to(tl.int64)
         split = item % S
         params = p_ptr + shape * P
-        # Gradient sums of this item, in registers across its tiles; index step = DEPTH - 1 - layer.
-        d_ws = ()
-        d_bs = ()
-        for step in tl.static_range(DEPTH):
-            if step == DEPTH - 1:
-                d_ws = d_ws + (tl.zeros((HP, IN_P), tl.float32),)
-            else:
-                d_ws = d_ws + (tl.zeros((HP, HP), tl.float32),)
-            d_bs = d_bs + (tl.zeros((HP,), tl.float32),)
-        d_w_out = tl.zeros((HP,), tl.float32)
-        d_b_out = 0.0
+        grads = out_ptr + (split * K + shape) * P
         loss_sum = 0.0
         for tile in range(split, n_tiles, S):
             rows = tile * TILE + rows_t
@@ -113,7 +113,7 @@ def fused_mlp_kernel(
             z = _dot(x, w_t, tl.zeros((TILE, HP), tl.float32), PRECISION) + b[None, :]
             h = _activate(z, SINE, OMEGA_FIRST)
             for fwd in tl.static_range(1, DEPTH):
-                # What the backward pass needs of fwd - 1: its output (ReLU) or its input (sine).
+                # What the backward pass needs of layer fwd - 1: its output (ReLU) or its input (sine).
                 if MODE != 0:
                     if SINE:
                         tl.store(scratch + (fwd - 1) * TILE * HP + slot, z)
@@ -141,24 +141,23 @@ def fused_mlp_kernel(
                     d_pred = tl.load(t_ptr + point, mask=live, other=0.0)
                 if TANH:
                     d_pred = d_pred * (1.0 - pred * pred)
-                d_w_out += tl.sum(d_pred[:, None] * h, axis=0)
-                d_b_out += tl.sum(d_pred, axis=0)
+                _accumulate(grads + OUT_W + ch, tl.sum(d_pred[:, None] * h, axis=0), h_ok)
+                _accumulate(grads + OUT_W + H + ch, tl.where(ch == 0, tl.sum(d_pred, axis=0), 0.0), ch == 0)
                 d_h = d_pred[:, None] * w_out[None, :]
-                tl.debug_barrier()  # the scratch slots written above are read by other threads
                 # ---- backward: dz_l = dh_l act'(.), dW_l += dz_l^T h_(l-1), dh_(l-1) = dz_l W_l
+                # (the barriers in _accumulate also order the scratch writes above before the reads)
                 z_cur = z
                 h_cur = h
-                new_ws = ()
-                new_bs = ()
                 for layer in tl.static_range(DEPTH - 1, -1, -1):
                     if SINE:
                         omega = OMEGA_FIRST if layer == 0 else OMEGA
                         d_z = (d_h * tl.cos(z_cur * omega)) * omega
                     else:
                         d_z = tl.where(h_cur > 0, d_h, 0.0)
-                    new_bs = new_bs + (d_bs[DEPTH - 1 - layer] + tl.sum(d_z, axis=0),)
                     if layer == 0:
-                        new_ws = new_ws + (_dot(tl.trans(d_z), x, d_ws[DEPTH - 1 - layer], PRECISION),)
+                        _accumulate(grads + ch[:, None] * IN + cin[None, :], _dot(tl.trans(d_z), x, tl.zeros(
+                            (HP, IN_P), tl.float32), PRECISION), h_ok[:, None] & in_ok[None, :])
+                        _accumulate(grads + H * IN + ch, tl.sum(d_z, axis=0), h_ok)
                     else:
                         prev = tl.load(scratch + (layer - 1) * TILE * HP + slot)
                         if SINE:
@@ -167,25 +166,12 @@ def fused_mlp_kernel(
                             h_cur = tl.sin(prev * omega_prev)
                         else:
                             h_cur = prev
-                        new_ws = new_ws + (_dot(tl.trans(d_z), h_cur, d_ws[DEPTH - 1 - layer], PRECISION),)
                         base = FIRST + (layer - 1) * LAYER
+                        d_w = _dot(tl.trans(d_z), h_cur, tl.zeros((HP, HP), tl.float32), PRECISION)
+                        _accumulate(grads + base + ch[:, None] * H + ch[None, :], d_w, hh_ok)
+                        _accumulate(grads + base + H * H + ch, tl.sum(d_z, axis=0), h_ok)
                         w = tl.load(params + base + ch[:, None] * H + ch[None, :], mask=hh_ok, other=0.0)
                         d_h = _dot(d_z, w, tl.zeros((TILE, HP), tl.float32), PRECISION)
-                d_ws = new_ws
-                d_bs = new_bs
                 tl.debug_barrier()  # this tile's scratch reads end before the next tile writes
-        if MODE != 0:
-            # ---- this item's gradient row (only this program writes it)
-            grads = out_ptr + (split * K + shape) * P
-            for layer in tl.static_range(DEPTH - 1, -1, -1):
-                if layer == 0:
-                    tl.store(grads + ch[:, None] * IN + cin[None, :], d_ws[DEPTH - 1 - layer], mask=h_ok[:, None] & in_ok[None, :])
-                    tl.store(grads + H * IN + ch, d_bs[DEPTH - 1 - layer], mask=h_ok)
-                else:
-                    base = FIRST + (layer - 1) * LAYER
-                    tl.store(grads + base + ch[:, None] * H + ch[None, :], d_ws[DEPTH - 1 - layer], mask=hh_ok)
-                    tl.store(grads + base + H * H + ch, d_bs[DEPTH - 1 - layer], mask=h_ok)
-            tl.store(grads + OUT_W + ch, d_w_out, mask=h_ok)
-            tl.store(grads + OUT_W + H, d_b_out)
         if MODE == 1:
             tl.store(loss_ptr + split * K + shape, loss_sum / B)

@@ -106,7 +106,7 @@ class FitConfig:
     # 64), auto (fused where it applies, else torch). Each fitted row's meta names what ran.
     mlp_kernel: Literal["auto", "torch", "fused"] = "auto"
     # Operands of the fused kernel's products (always accumulated in fp32): fp32, or tf32x3 /
-    # tf32 / bf16, only where surface errors were shown unchanged (benchmarks/fused_mlp.py).
+    # tf32 / bf16, only where surface errors were shown unchanged (benchmarks/fit_precision.py).
     fused_precision: Literal["fp32", "tf32x3", "tf32", "bf16"] = "fp32"
 
     def __post_init__(self) -> None:

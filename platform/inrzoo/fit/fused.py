@@ -16,7 +16,7 @@ code of inrzoo.fit.losses, unchanged), then the forward + backward launch with t
 Precision (FitConfig.fused_precision): fp32 (default; fp32 FMAs, equal to the torch path within
 float rounding), tf32x3 (three tf32 tensor-core products, close to fp32), tf32, bf16 (bf16
 operands, fp32 accumulation). Chosen: only fp32 runs unless a config asks; the others must first
-be shown not to change the surface-error distribution (benchmarks/fused_mlp.py measures them).
+be shown not to change the surface-error distribution (benchmarks/fit_precision.py measures it on the development meshes).
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def choose_kernel(requested: str, arch: Architecture, loss_fn: FitLoss, eikonal_
 @dataclass(frozen=True)
 class Launch:
     """How the work is spread: TILE points per tile, warps per program, programs per
-    multiprocessor in the persistent grid (chosen defaults; benchmarks/fused_mlp.py times others)."""
+    multiprocessor in the persistent grid (chosen defaults, not yet tuned on a GPU)."""
 
     tile: int = 64
     num_warps: int = 4

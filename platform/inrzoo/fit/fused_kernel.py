@@ -12,7 +12,8 @@ multiprocessor the same way), then backpropagates through the layers. Each tile'
 gradients dW_l = dz_l^T h_(l-1) and bias gradients are added to the item's own gradient row
 (in L2, written by no other program): no atomics, a fixed summation order, deterministic
 results. (Keeping those sums in registers across tiles instead took ~130 registers per thread
-and spilled: see docs/fused-mlp.md.) The caller sums the S partial rows of a shape.
+and spilled, in the sm_90 compile of the 8x32 davies MLP.) The caller sums the S partial rows
+of a shape.
 
 Parameters are read straight from the engine's flat rows in the canonical order
 (layers.0.weight [H, IN], layers.0.bias, ..., output.weight [1, H], output.bias); widths are

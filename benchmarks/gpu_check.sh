@@ -1,36 +1,70 @@
 #!/usr/bin/env bash
 # The GPU checks of the fit engine (issue 18), for a bare CUDA machine: Python with torch and
-# numpy (scipy and pytest for the tests), no network, nothing installed. From the repository root:
+# numpy (scipy and pytest for the tests, triton for the fused kernel), no network, nothing
+# installed. From the repository root:
 #
-#     OUT=/path/to/results bash benchmarks/gpu_check.sh        # at most 6 minutes (capped steps)
+#     bash benchmarks/gpu_site.sh                  # here, once: builds .gpu-site/ (~35 MB)
+#     OUT=/path/to/results bash benchmarks/gpu_check.sh      # there, with .gpu-site carried
 #
-# It runs (1) an import check: inrzoo.fit loads with torch and numpy alone; (2) the fit tests,
-# GPU ones included (tests/fit/test_gpu.py: CUDA sample orders equal the CPU ones, a CUDA fit
-# follows the CPU fit, steps never synchronize under torch.cuda.set_sync_debug_mode("error"));
-# (3) benchmarks/fit_speed.py on the device: engine and lean loop at K = 8192, 2048, 512, 64, 1,
-# shapes/GPU-hour at Davies' budget, with the TF32/bf16 extras. Everything goes to $OUT:
-# env.txt, imports.txt, tests.log, fit_speed.log, fit_speed.json. Exit status 1 if a step failed.
+# At most TOTAL=370 s: each step has its own cap and never runs past the total; every step
+# writes its results as it goes, so a run cut short keeps what it measured. Steps:
+# (1) env.txt: versions, GPU, which optional packages the machine has;
+# (2) imports.txt: inrzoo.fit loads with torch and numpy alone;
+# (3) tests.log: tests/fit, GPU tests included (test_gpu.py: CUDA sample orders, a CUDA fit
+#     following the CPU fit, steps that never synchronize; test_fused.py: the compiled fused
+#     kernel equal to the torch path, lower-precision products near it, a fused fit following
+#     the torch fit);
+# (4) fit_speed.log/.json: shapes/GPU-hour at Davies' budget, K = 8192 and 2048, for the engine
+#     (torch path; fp32 and bf16 autocast), the fused kernel (fp32 and bf16) and the lean loop
+#     (fp32 and bf16 autocast);
+# (5) precision.log/.json: benchmarks/fit_precision.py, the surface-error distribution on the 49
+#     development meshes per MLP path (torch fp32 = reference, fused fp32/bf16/tf32, torch under
+#     bf16 autocast): is lower precision allowed? (needs .gpu-site: libigl for ground truth);
+# (6) overlap.log/.json: benchmarks/convert_overlap.py, the end-to-end rate with ground truth on
+#     the CPUs overlapped with fitting on the GPU, next to the fit-only rate (needs .gpu-site).
+# Exit status 1 if a step failed or was cut short.
 #
-# On a CPU machine (a dry run with small sizes):
-#     OUT=/tmp/gc DEVICE=cpu KS="1 4" BATCH=64 EPOCH_STEPS=8 EXTRAS= THREADS=1 bash benchmarks/gpu_check.sh
+# On a CPU machine (a dry run with small sizes; the fused kernel then runs under Triton's
+# interpreter in the tests only):
+#     OUT=/tmp/gc DEVICE=cpu KS="4" BATCH=64 EPOCH_STEPS=4 REPEATS=1 THREADS=1 \
+#       VARIANTS="engine lean engine-bf16" PRECISION_ARGS="--limit 1 --samples 4096 --pool 40000 \
+#       --bound-grid 0 --surface-points 2000 --epochs 2 --workers 2 --variants torch torch-autocast" \
+#       OVERLAP_ARGS="--k 8 --batch 256 --fit-samples 1024 --samples 4096 --pool 40000 --bound-grid 0 \
+#       --surface-points 2000 --workers 1 --gt-seconds 15 --overlap-seconds 15 --fit-seconds 5 --limit 1" \
+#       TOTAL=1500 TEST_TIMEOUT=600 BENCH_TIMEOUT=400 PRECISION_TIMEOUT=300 OVERLAP_TIMEOUT=300 \
+#       bash benchmarks/gpu_check.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:?set OUT to a writable directory for the results}
 PY=${PYTHON:-python3}
 DEVICE=${DEVICE:-cuda}
-KS=${KS:-8192 2048 512 64 1}  # the largest first: a run cut short keeps what matters most
+KS=${KS:-8192 2048}  # the largest first: a run cut short keeps what matters most
 BATCH=${BATCH:-2048}
 EPOCH_STEPS=${EPOCH_STEPS:-32}
 REPEATS=${REPEATS:-2}
-EXTRAS=${EXTRAS---extras}
+VARIANTS=${VARIANTS:-engine engine-fused lean engine-bf16 engine-fused-bf16 lean-bf16}
 THREADS=${THREADS:-}
-TEST_TIMEOUT=${TEST_TIMEOUT:-100}
-BENCH_TIMEOUT=${BENCH_TIMEOUT:-240}
+PRECISION_ARGS=${PRECISION_ARGS:---epochs 50 --variants torch fused-fp32 fused-bf16 torch-autocast fused-tf32}
+OVERLAP_ARGS=${OVERLAP_ARGS:---gt-seconds 20 --overlap-seconds 30 --fit-seconds 8}
+TOTAL=${TOTAL:-370}
+TEST_TIMEOUT=${TEST_TIMEOUT:-110}  # ~20 fused-kernel compiles on the first run
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-100}
+PRECISION_TIMEOUT=${PRECISION_TIMEOUT:-70}
+OVERLAP_TIMEOUT=${OVERLAP_TIMEOUT:-90}
+SITE=${SITE:-$PWD/.gpu-site}
 export PYTHONPATH="$PWD/platform${PYTHONPATH:+:$PYTHONPATH}"
+if [ -d "$SITE/lib" ]; then
+    export PYTHONPATH="$PYTHONPATH:$SITE/lib"  # after platform and the machine's own packages
+fi
 export PYTHONDONTWRITEBYTECODE=1
 mkdir -p "$OUT"
 status=0
 started=$(date +%s)
+# A step's time limit: its own cap, or what is left of TOTAL if that is less.
+cap() {
+    local left=$(( TOTAL - ($(date +%s) - started) ))
+    [ "$left" -lt "$1" ] && echo $(( left > 1 ? left : 1 )) || echo "$1"
+}
 
 {
     date -u
@@ -38,6 +72,10 @@ started=$(date +%s)
     "$PY" -c 'import sys, torch, numpy; print("python", sys.version.split()[0], "torch", torch.__version__, "cuda", torch.version.cuda, "numpy", numpy.__version__); print("device", torch.cuda.get_device_name() if torch.cuda.is_available() else "no CUDA device")'
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null || true
     echo "cpus $(nproc)"
+    for m in triton scipy pytest trimesh igl fsspec yaml ray mlflow; do
+        "$PY" -c "import $m; print('$m', getattr($m, '__version__', 'present'), $m.__file__)" 2>/dev/null \
+            || echo "$m absent"
+    done
 } > "$OUT/env.txt" 2>&1
 cat "$OUT/env.txt"
 
@@ -56,11 +94,11 @@ cat "$OUT/imports.txt"
 
 echo "== tests"
 if "$PY" -c "import pytest" 2>/dev/null; then
-    timeout "$TEST_TIMEOUT" "$PY" -m pytest -p no:cacheprovider -q -rs tests/fit \
+    timeout "$(cap "$TEST_TIMEOUT")" "$PY" -m pytest -p no:cacheprovider -q -rs tests/fit \
         > "$OUT/tests.log" 2>&1 || status=1
 else
     # No pytest on the machine: run the GPU tests with a stand-in for the few pytest names they use.
-    timeout "$TEST_TIMEOUT" "$PY" - > "$OUT/tests.log" 2>&1 <<'EOF' || status=1
+    timeout "$(cap "$TEST_TIMEOUT")" "$PY" - > "$OUT/tests.log" 2>&1 <<'EOF' || status=1
 import importlib, math, sys, traceback, types
 sys.path.insert(0, "tests")
 stub = types.ModuleType("pytest")
@@ -107,11 +145,27 @@ fi
 tail -n 15 "$OUT/tests.log"
 
 echo "== fit_speed (device $DEVICE)"
-# shellcheck disable=SC2086  # KS and EXTRAS are word lists on purpose
-timeout "$BENCH_TIMEOUT" "$PY" benchmarks/fit_speed.py --device "$DEVICE" --ks $KS --batch "$BATCH" \
-    --epoch-steps "$EPOCH_STEPS" --repeats "$REPEATS" $EXTRAS ${THREADS:+--threads $THREADS} \
+# shellcheck disable=SC2086  # KS and VARIANTS are word lists on purpose
+timeout "$(cap "$BENCH_TIMEOUT")" "$PY" benchmarks/fit_speed.py --device "$DEVICE" --ks $KS --batch "$BATCH" \
+    --epoch-steps "$EPOCH_STEPS" --repeats "$REPEATS" --variants $VARIANTS ${THREADS:+--threads $THREADS} \
     --json "$OUT/fit_speed.json" \
     > "$OUT/fit_speed.log" 2>&1 || status=1
 cat "$OUT/fit_speed.log"
+
+if "$PY" -c "import igl, fsspec" 2>/dev/null; then
+    echo "== precision: surface errors per MLP path (device $DEVICE)"
+    # shellcheck disable=SC2086  # PRECISION_ARGS is a word list on purpose
+    timeout "$(cap "$PRECISION_TIMEOUT")" "$PY" benchmarks/fit_precision.py --device "$DEVICE" $PRECISION_ARGS \
+        --json "$OUT/precision.json" > "$OUT/precision.log" 2>&1 || status=1
+    tail -n 12 "$OUT/precision.log"
+    echo "== overlap: ground truth on the CPUs with fitting on the device"
+    # shellcheck disable=SC2086  # OVERLAP_ARGS is a word list on purpose
+    timeout "$(cap "$OVERLAP_TIMEOUT")" "$PY" benchmarks/convert_overlap.py --device "$DEVICE" $OVERLAP_ARGS \
+        --json "$OUT/overlap.json" > "$OUT/overlap.log" 2>&1 || status=1
+    tail -n 12 "$OUT/overlap.log"
+else
+    echo "== precision and overlap skipped: no libigl/fsspec (carry .gpu-site: bash benchmarks/gpu_site.sh)"
+    status=1
+fi
 echo "== done in $(( $(date +%s) - started )) s, status $status"
 exit $status

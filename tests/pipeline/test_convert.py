@@ -76,6 +76,25 @@ def test_result_does_not_depend_on_the_number_of_workers(local_ray, mesh_folder,
         np.testing.assert_array_equal(params["local"][name], params["one"][name])
 
 
+def test_units_fitted_together_give_the_same_weights(local_ray, mesh_folder, tmp_path, tiny_config):
+    """runtime.units_per_fit=2: a fitting actor takes two prepared units at a time (map_batches;
+    in the local executor, two units in turn) and fits their shapes as one group; every unit is
+    still written as its own region, the broken mesh still fails alone. The grouping changes,
+    so the weights agree within float rounding."""
+    common = ("tracking.enabled=false", "fit_group_size=0")
+    runs = {"single": (), "merged": ("runtime.units_per_fit=2",),
+            "merged-local": ("runtime.units_per_fit=2", "runtime.executor=local")}
+    params = {}
+    for name, extra in runs.items():
+        out = str(tmp_path / f"{name}.zarr")
+        report = convert(tiny_config(mesh_folder, out, tmp_path, *common, *extra))
+        assert (report.rows, report.ok, report.failed, report.pending) == (5, 4, 1, 0), name
+        params[name] = stored_params(out)
+    for name in params["single"]:
+        for other in ("merged", "merged-local"):
+            np.testing.assert_allclose(params[other][name], params["single"][name], rtol=1e-4, atol=1e-5)
+
+
 def test_resuming_with_another_config_is_refused(local_ray, mesh_folder, tmp_path, tiny_config):
     out = str(tmp_path / "ds.zarr")
     convert(tiny_config(mesh_folder, out, tmp_path, "tracking.enabled=false"))

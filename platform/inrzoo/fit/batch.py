@@ -29,7 +29,8 @@ OK = "ok"
 @dataclass
 class FitResult:
     """Per shape (in input order): parameters, architecture after escalation, status, error,
-    metrics (loss, steps, epochs, seconds, lr, surface_error), stop reason, escalation log."""
+    metrics (loss, steps, epochs, seconds, lr, surface_error), stop reason, escalation log, and
+    what ran the MLP for the kept fit ("torch" or "fused-<precision>"; "" if none ran)."""
 
     shape_params: list[Params]
     arch: list[ArchSpec]
@@ -39,6 +40,7 @@ class FitResult:
     stop_reasons: list[str] = field(default_factory=list)
     escalations: list[list[str]] = field(default_factory=list)
     config: FitConfig | None = None
+    kernels: list[str] = field(default_factory=list)
 
     @property
     def params(self) -> Params:
@@ -91,6 +93,7 @@ def fit_batch(
     stop_reasons = ["invalid_input" if e else "" for e in errors]
     escalations: list[list[str]] = [[] for _ in range(k)]
     chosen = [cfg.arch] * k
+    kernels = [""] * k
     shape_params: list[Params | None] = [None] * k
 
     pending = [i for i in range(k) if errors[i] is None]
@@ -121,7 +124,7 @@ def fit_batch(
             err = float(errs[j]) if errs is not None else math.nan
             # Past the first rung, a refit only replaces the kept one when it is better.
             if rung == 0 or err < metrics[i]["surface_error"]:
-                chosen[i] = spec
+                chosen[i], kernels[i] = spec, group.kernel
                 shape_params[i] = select_params(group.params, j)
                 metrics[i].update(loss=rec.loss, steps=rec.steps, epochs=rec.epochs, lr=rec.lr, surface_error=err)
                 stop_reasons[i] = rec.stop_reason
@@ -143,7 +146,8 @@ def fit_batch(
         if errors[i]:
             shapes = build(chosen[i]).param_shapes()
             shape_params[i] = {n: torch.full(s, math.nan, dtype=dtype, device=cfg.device) for n, s in shapes.items()}
-    return FitResult(shape_params, chosen, status, errors, metrics, stop_reasons, escalations, cfg)  # type: ignore[arg-type]
+    return FitResult(shape_params, chosen, status, errors, metrics, stop_reasons, escalations, cfg,  # type: ignore[arg-type]
+                     kernels)
 
 
 @torch.no_grad()

@@ -129,6 +129,13 @@ class FitConfig:
     dtype: Literal["float32", "float64"] = "float32"
     num_threads: int = 0  # torch intra-op threads; 0 leaves torch's setting alone
     shape_chunk: int = -1  # shapes per forward/backward: -1 auto (cache-sized on CPU, all on GPU), 0 all
+    # The MLP's forward and backward: torch (batched products + autograd; the reference, any
+    # device), fused (inrzoo.fit.fused's Triton kernel: a CUDA device, equal hidden widths up to
+    # 64), auto (fused where it applies, else torch). Each fitted row's meta names what ran.
+    mlp_kernel: Literal["auto", "torch", "fused"] = "auto"
+    # Operands of the fused kernel's products (always accumulated in fp32): fp32, or tf32x3 /
+    # tf32 / bf16, only where surface errors were shown unchanged (benchmarks/fit_precision.py).
+    fused_precision: Literal["fp32", "tf32x3", "tf32", "bf16"] = "fp32"
 
     def __post_init__(self) -> None:
         if self.batch_size <= 0:

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from inrzoo.fit.config import FitConfig
+from inrzoo.fit.fused import FusedMLP, choose_kernel
 from inrzoo.fit.losses import FitLoss, eikonal
 from inrzoo.fit.optim import EarlyStopping, PlateauSchedule, adam_update
 from inrzoo.fit.rows import RowState, initial_params
@@ -59,6 +60,7 @@ class ShapeRecord:
 class GroupFit:
     params: Params  # [K, ...], detached
     records: list[ShapeRecord]
+    kernel: str = "torch"  # what ran the MLP: "torch" or "fused-<precision>"
 
 
 def fit_group(
@@ -108,6 +110,11 @@ class GroupFitter:
         self.live = np.arange(k)  # host: which shape each row is
         self.steps_per_epoch = self.data.steps_per_epoch.copy()
         self.chunk = shape_chunk(cfg, arch, k)
+        # The one seam between the torch path and the fused kernel: how a chunk's losses and
+        # gradients are computed (everything else in a step is the same for both).
+        kernel = choose_kernel(cfg.mlp_kernel, arch, loss_fn, cfg.loss.eikonal_weight, cfg.dtype, self.device)
+        self.fused = FusedMLP(arch, loss_fn, cfg.fused_precision) if kernel == "fused" else None
+        self.kernel = f"fused-{cfg.fused_precision}" if self.fused else "torch"
         self.records = [ShapeRecord() for _ in range(k)]
         self.history: list[tuple[np.ndarray, np.ndarray]] = []  # (shapes, epoch losses) per epoch end
         self.t = 0
@@ -127,16 +134,27 @@ class GroupFitter:
         kept = torch.empty(len(self.live), dtype=torch.bool, device=self.device)
         for a in range(0, len(self.live), self.chunk):
             part = slice(a, a + self.chunk)
-            leaf = rows.params[part].detach().requires_grad_(True)
-            per_shape = self._loss(unflatten_params(leaf, self.shapes), x[part], y[part], rows.epochs[part])
-            # A row whose loss is not finite (or failed earlier) contributes no gradient.
-            keep = torch.isfinite(per_shape) & rows.alive[part]
-            (grad,) = torch.autograd.grad(torch.where(keep, per_shape, 0.0).sum(), leaf)
+            per_shape, keep, grad = self._loss_and_grad(rows.params[part], x[part], y[part], rows.epochs[part],
+                                                        rows.alive[part])
             adam_update(rows.params[part], grad, rows.m[part], rows.v[part], self.t,
                         lr[part] if isinstance(lr, torch.Tensor) else lr, cfg.optimizer)
-            losses[part] = per_shape.detach()
+            losses[part] = per_shape
             kept[part] = keep
         rows.record_step(losses, kept, self.t)
+
+    def _loss_and_grad(self, params: torch.Tensor, x: torch.Tensor, y: torch.Tensor, epochs: torch.Tensor,
+                       alive: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Per-shape losses [R], which rows count [R], gradients [R, P]: a row whose loss is not
+        finite (or that failed earlier) gets no gradient."""
+        if self.fused is not None:
+            per_shape, grad = self.fused.loss_and_grad(params, x, y, epochs)
+            keep = torch.isfinite(per_shape) & alive
+            return per_shape, keep, torch.where(keep.unsqueeze(1), grad, 0.0)
+        leaf = params.detach().requires_grad_(True)
+        per_shape = self._loss(unflatten_params(leaf, self.shapes), x, y, epochs)
+        keep = torch.isfinite(per_shape) & alive
+        (grad,) = torch.autograd.grad(torch.where(keep, per_shape, 0.0).sum(), leaf)
+        return per_shape.detach(), keep, grad
 
     def _loss(self, params: Params, x: torch.Tensor, y: torch.Tensor, epochs: torch.Tensor) -> torch.Tensor:
         if self.cfg.loss.eikonal_weight > 0:
@@ -150,7 +168,8 @@ class GroupFitter:
         while len(self.live):
             self.advance(CHECK_EVERY)
         self._finish_records()
-        return GroupFit({n: p.clone() for n, p in unflatten_params(self.final, self.shapes).items()}, self.records)
+        params = {n: p.clone() for n, p in unflatten_params(self.final, self.shapes).items()}
+        return GroupFit(params, self.records, self.kernel)
 
     def advance(self, steps: int) -> None:
         """Up to `steps` steps (fewer once every shape has stopped), each followed by the

@@ -100,6 +100,12 @@ class RuntimeConfig:
     cpus_per_fit_worker: float = 1.0  # reserved per actor; torch runs 1 intra-op thread per fit group
     fit_threads: int = 0  # a unit's fit batches fitted side by side; 0: the worker's share of the cores
     gpus_per_fit_worker: float = -1.0  # -1: one GPU per actor when the cluster has GPUs, else 0
+    # Units a fitting actor takes at once and fits as one set of shapes (grouped by fit_group_size;
+    # 0 there: all of them in one group), each written as its own region. On a GPU this makes the
+    # fit group K = units_per_fit x chunk_rows large (thousands) while each unit's prepare task,
+    # which works through its shapes one after another, stays small. It changes how shapes are
+    # grouped, so weights agree within float rounding (as across devices), not bit for bit.
+    units_per_fit: int = 1
     prepare_cpus: float = 1.0
     prepare_memory: int = 1024 * 1024 * 1024  # bytes reserved per prepare task (pool + distances)
     object_store_memory: int = 512 * 1024 * 1024  # only for a local Ray started by the job
@@ -132,6 +138,8 @@ class ConvertConfig:
             raise ValueError(f"unknown preset {self.preset!r}; known: {sorted(PAIRINGS)}")
         if self.output.chunk_rows <= 0:
             raise ValueError(f"output.chunk_rows must be positive, got {self.output.chunk_rows}")
+        if self.runtime.units_per_fit <= 0:
+            raise ValueError(f"runtime.units_per_fit must be positive, got {self.runtime.units_per_fit}")
         if self.runtime.fit_workers <= 0:
             raise ValueError(f"runtime.fit_workers must be positive, got {self.runtime.fit_workers}")
         if self.runtime.fit_threads < 0:

@@ -9,6 +9,7 @@ the unit up again (its rows are still pending).
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
@@ -52,7 +53,7 @@ def fit_groups(ready: Sequence[PreparedShape], conv: ResolvedConversion, threads
         return results[0]
     return FitResult(*(sum((getattr(r, name) for r in results), []) for name in
                        ("shape_params", "arch", "status", "errors", "metrics", "stop_reasons", "escalations")),
-                     config=results[0].config)
+                     config=results[0].config, kernels=sum((r.kernels for r in results), []))
 
 
 def fit_unit(prepared: Sequence[PreparedShape], conv: ResolvedConversion, threads: int = 1) -> list[RowResult]:
@@ -78,7 +79,8 @@ def fit_unit(prepared: Sequence[PreparedShape], conv: ResolvedConversion, thread
             # Cost of each stage per shape (kept in meta["metrics"]) and in all.
             result.metrics.update(seconds_prepare=p.seconds, seconds_fit=fit_seconds, seconds_check=check_seconds,
                                   seconds=p.seconds + fit_seconds + check_seconds)
-            result.meta = {**p.meta, "stop_reason": fitted.stop_reasons[k], "arch": fitted.arch[k].label}
+            result.meta = {**p.meta, "stop_reason": fitted.stop_reasons[k], "arch": fitted.arch[k].label,
+                           "fit_kernel": fitted.kernels[k]}
             if fitted.escalations[k]:
                 result.meta["escalations"] = fitted.escalations[k]
             results[p.row] = result
@@ -106,14 +108,38 @@ class FitWorker:
                                    self.store, runtime.store_retries, runtime.store_backoff_s)
 
     def __call__(self, unit: dict[str, Any]) -> dict[str, Any]:
+        return self.fit_units([unit])[0]
+
+    def fit_units(self, units: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The shapes of several units fitted together (runtime.units_per_fit), then each unit
+        written as its own region; one summary per unit, with its share of the fitting time."""
         started = time.perf_counter()
-        prepared: list[PreparedShape] = list(unit["prepared"])
+        prepared: list[PreparedShape] = [p for unit in units for p in unit["prepared"]]
         results = fit_unit(prepared, self.conv, self.threads)
-        region = range(int(unit["start"]), int(unit["stop"]))
+        fit_seconds = time.perf_counter() - started
         runtime = self.conv.config.runtime
-        with_retries(lambda: self.writer.write(region, results), f"write rows {region.start}:{region.stop}",
-                     self.store, runtime.store_retries, runtime.store_backoff_s)
-        return summarize_unit(region, results, time.perf_counter() - started)
+        summaries = []
+        for unit in units:
+            written = time.perf_counter()
+            region = range(int(unit["start"]), int(unit["stop"]))
+            mine = [r for r in results if r.row in region]
+            with_retries(functools.partial(self.writer.write, region, mine), f"write rows {region.start}:{region.stop}",
+                         self.store, runtime.store_retries, runtime.store_backoff_s)
+            share = fit_seconds * len(mine) / max(1, len(results))
+            summaries.append(summarize_unit(region, mine, share + time.perf_counter() - written))
+        return summaries
+
+
+class UnitBatchWorker(FitWorker):
+    """Ray Data callable class for map_batches: a batch of runtime.units_per_fit prepared units
+    (a pandas frame: start, stop, prepared) -> their summaries, one row per unit."""
+
+    def __call__(self, batch: Any) -> Any:  # pandas.DataFrame -> pandas.DataFrame
+        import pandas as pd
+
+        units = [{"start": start, "stop": stop, "prepared": list(prepared)}
+                 for start, stop, prepared in zip(batch["start"], batch["stop"], batch["prepared"])]
+        return pd.DataFrame(self.fit_units(units))
 
 
 def worker_cores(runtime) -> int:

@@ -30,8 +30,11 @@ def fingerprint(resolved_config: dict[str, Any]) -> dict[str, Any]:
     data = json.loads(json.dumps(resolved_config))
     for key in VOLATILE_KEYS:
         data.pop(key, None)
-    data.get("fit", {}).pop("device", None)
-    data.get("fit", {}).pop("num_threads", None)
+    fit = data.get("fit", {})
+    for key in ("device", "num_threads", "mlp_kernel"):  # how the fit runs (equal within float rounding)
+        fit.pop(key, None)
+    if fit.get("fused_precision", "fp32") == "fp32":  # the default, also of datasets made before it existed
+        fit.pop("fused_precision", None)
     data.get("output", {}).pop("retry_failed", None)
     return data
 

@@ -19,7 +19,7 @@ import numpy as np
 from inrzoo import collections as shape_collections
 from inrzoo.pipeline.augment import expand_listing
 from inrzoo.pipeline.config import ConvertConfig, ResolvedConversion, resolve
-from inrzoo.pipeline.fit_stage import FitWorker
+from inrzoo.pipeline.fit_stage import FitWorker, UnitBatchWorker
 from inrzoo.pipeline.prepare import prepare_shape
 from inrzoo.pipeline.progress import Progress
 from inrzoo.pipeline.resume import open_or_create
@@ -133,8 +133,9 @@ def _execute(units: list[dict[str, Any]], conv: ResolvedConversion) -> Iterator[
     cfg = conv.config
     if cfg.runtime.executor == "local":
         worker = FitWorker(conv)
-        for unit in units:
-            yield worker(prepare_unit(unit, conv))
+        step = cfg.runtime.units_per_fit
+        for first in range(0, len(units), step):
+            yield from worker.fit_units([prepare_unit(unit, conv) for unit in units[first:first + step]])
         return
     import ray
 
@@ -147,9 +148,14 @@ def _execute(units: list[dict[str, Any]], conv: ResolvedConversion) -> Iterator[
     # prepare into the fitting actors, which would idle their GPUs while meshes load.
     ds = ds.map(prepare_unit, fn_kwargs={"conv": conv}, num_cpus=cfg.runtime.prepare_cpus,
                 memory=cfg.runtime.prepare_memory)
-    ds = ds.map(FitWorker, fn_constructor_kwargs={"conv": conv},
-                compute=ray.data.ActorPoolStrategy(size=cfg.runtime.fit_workers),
-                num_cpus=cfg.runtime.cpus_per_fit_worker, num_gpus=gpus)
+    fitting = dict(fn_constructor_kwargs={"conv": conv},
+                   compute=ray.data.ActorPoolStrategy(size=cfg.runtime.fit_workers),
+                   num_cpus=cfg.runtime.cpus_per_fit_worker, num_gpus=gpus)
+    if cfg.runtime.units_per_fit > 1:
+        # Prepared units reach an actor units_per_fit at a time (the last batch may hold fewer).
+        ds = ds.map_batches(UnitBatchWorker, batch_size=cfg.runtime.units_per_fit, batch_format="pandas", **fitting)
+    else:
+        ds = ds.map(FitWorker, **fitting)
     yield from ds.iter_rows()
 
 

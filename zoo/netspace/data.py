@@ -37,10 +37,10 @@ class ZooNetworks:
                            self.rows[keep], [self.metrics[i] for i in keep])
 
 
-def load_zoo(uri: str, prep_shape: tuple[int, int], split: Any = None,
+def load_zoo(uri: str, prep_shape: tuple[int, int], split: Any = None, arch: int | None = None,
              storage_options: dict | None = None) -> ZooNetworks:
-    """All ok rows of `split` as PReps; every architecture of the dataset must fit in `prep_shape`."""
-    view = open_weights(uri, storage_options, split=split)
+    """All ok rows of `split` (of architecture group `arch`, or all) as PReps [N, 1, H, W]."""
+    view = open_weights(uri, storage_options, split=split, arch=arch)
     if len(view) == 0:
         raise ValueError(f"{uri}: no networks with status ok in split {split!r}")
     archs = [view.architecture(g) for g in range(len(view.groups))]
@@ -73,3 +73,20 @@ def network_logits(zoo: ZooNetworks, index: int):
 
     prep, arch = zoo.preps[index:index + 1], zoo.arch_ids[index:index + 1]
     return lambda images: run_decoded(prep, arch, zoo.archs, images)[0]
+
+
+def zoo_prep_shape(uri: str, width: int, groups: list[int] | None = None,
+                   storage_options: dict | None = None) -> tuple[int, int]:
+    """The smallest PRep of the given width that holds every architecture (or those of `groups`)."""
+    from inrzoo.inr import prep_shape
+
+    view = open_weights(uri, storage_options, status=None)
+    groups = list(range(len(view.groups))) if groups is None else groups
+    return prep_shape(max(view.architecture(g).num_params for g in groups), width)
+
+
+def one_architecture(zoo: ZooNetworks, arch: int) -> ZooNetworks:
+    """The networks of one architecture as a one-architecture zoo (ids 0, archs [that one])."""
+    members = torch.nonzero(zoo.arch_ids == arch).flatten()
+    sub = zoo.subset(members)
+    return ZooNetworks(sub.preps, torch.zeros_like(sub.arch_ids), [zoo.archs[arch]], sub.ids, sub.rows, sub.metrics)

@@ -78,7 +78,7 @@ def optimize_embedding(model: NetSpace, start: torch.Tensor, archs: list, teache
                 val, arch = decoded_accuracy(model, embedding.detach()[0], archs, data.val)
                 if val > best_val and (target_arch is None or arch == target_arch):
                     best, best_val = embedding.detach()[0].clone(), val
-                log.info("latent optimization step %d: loss %.4f, val accuracy %.4f (arch %d)", step, float(loss), val, arch)
+                log.info("latent optimization step %d: loss %.4f, val accuracy %.4f (arch %d)", step, loss.item(), val, arch)
             if step >= cfg.steps:
                 break
     test, arch = decoded_accuracy(model, best, archs, data.test)

@@ -47,8 +47,8 @@ def classifier_batches(zoo: ZooNetworks, images: ImageSplit, networks: int, imag
         order = torch.randperm(len(zoo), generator=gen)
         image_order = torch.randperm(len(images), generator=gen)
         for start in range(0, len(zoo) - networks + 1 if len(zoo) >= networks else 1, networks):
-            picked = order[start:start + networks]
-            rows = image_order[torch.randint(len(images), (image_batch,), generator=gen)]
+            picked = order[start:start + networks].to(zoo.preps.device)
+            rows = image_order[torch.randint(len(images), (image_batch,), generator=gen)].to(images.labels.device)
             x, y = images.images[rows], images.labels[rows]
             with torch.no_grad():
                 if fixed is None:

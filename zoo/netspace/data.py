@@ -30,8 +30,11 @@ class ZooNetworks:
     def __len__(self) -> int:
         return int(self.arch_ids.shape[0])
 
+    def to(self, device: str | torch.device) -> "ZooNetworks":
+        return ZooNetworks(self.preps.to(device), self.arch_ids.to(device), self.archs, self.ids, self.rows, self.metrics)
+
     def subset(self, index: torch.Tensor | list[int]) -> "ZooNetworks":
-        idx = torch.as_tensor(index, dtype=torch.long)
+        idx = torch.as_tensor(index, dtype=torch.long, device=self.preps.device)
         keep = idx.tolist()
         return ZooNetworks(self.preps[idx], self.arch_ids[idx], self.archs, [self.ids[i] for i in keep],
                            self.rows[keep], [self.metrics[i] for i in keep])

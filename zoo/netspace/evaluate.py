@@ -15,7 +15,8 @@ from inrzoo.zoo.netspace.model import NetSpace, decoded_arch_ids, run_decoded
 def network_accuracy(prep: torch.Tensor, arch: int, archs: list, split: ImageSplit) -> float:
     """Accuracy of the network a PRep [1, H, W] holds, read as architecture `arch`."""
     prep = prep.reshape(1, 1, *prep.shape[-2:])
-    return accuracy(lambda x: run_decoded(prep, torch.tensor([arch]), archs, x)[0], split)
+    ids = torch.tensor([arch], device=prep.device)
+    return accuracy(lambda x: run_decoded(prep, ids, archs, x)[0], split)
 
 
 @dataclass
@@ -78,4 +79,4 @@ def sample_embeddings(train_embeddings: torch.Tensor, n: int, seed: int = 0) -> 
     the thesis samples by interpolation and optimization; this draws new points of the space)."""
     gen = torch.Generator().manual_seed(seed)
     mean, std = train_embeddings.mean(0), train_embeddings.std(0)
-    return mean + std * torch.randn(n, train_embeddings.shape[1], generator=gen)
+    return mean + std * torch.randn(n, train_embeddings.shape[1], generator=gen).to(train_embeddings.device)

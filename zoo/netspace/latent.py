@@ -38,7 +38,8 @@ def decoded_accuracy(model: NetSpace, embedding: torch.Tensor, archs: list, spli
     """(accuracy on the split, architecture) of the network an embedding [E] decodes to."""
     decoded, arch_logits = model.decode(embedding.reshape(1, -1))
     arch = int(decoded_arch_ids(arch_logits, 1, decoded.device)[0])
-    acc = accuracy(lambda images: run_decoded(decoded, torch.tensor([arch]), archs, images)[0], split)
+    ids = torch.tensor([arch], device=decoded.device)
+    acc = accuracy(lambda images: run_decoded(decoded, ids, archs, images)[0], split)
     return acc, arch
 
 
@@ -69,7 +70,7 @@ def optimize_embedding(model: NetSpace, start: torch.Tensor, archs: list, teache
                 target = teacher(images)
             loss = kd_loss(student, target, labels, loss_cfg.alpha, loss_cfg.temperature).total
             if arch_logits is not None:
-                loss = loss + cfg.class_weight * F.cross_entropy(arch_logits, torch.tensor([target_arch]))
+                loss = loss + cfg.class_weight * F.cross_entropy(arch_logits, torch.tensor([target_arch], device=arch_logits.device))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

@@ -27,6 +27,9 @@ class ImageSplit:
     def __len__(self) -> int:
         return int(self.labels.shape[0])
 
+    def to(self, device: str | torch.device) -> "ImageSplit":
+        return ImageSplit(self.images.to(device), self.labels.to(device))
+
 
 @dataclass
 class ImageSplits:
@@ -35,6 +38,9 @@ class ImageSplits:
     test: ImageSplit
     mean: float
     std: float
+
+    def to(self, device: str | torch.device) -> "ImageSplits":
+        return ImageSplits(self.train.to(device), self.val.to(device), self.test.to(device), self.mean, self.std)
 
     def split(self, name: str) -> ImageSplit:
         if name not in ("train", "val", "test"):
@@ -74,7 +80,7 @@ def load_digits_splits(seed: int = 0, val_fraction: float = 0.2, test_fraction: 
 
 def minibatches(split: ImageSplit, batch_size: int, generator: torch.Generator | None = None):
     """Shuffled (images, labels) minibatches covering the split once (the last one may be short)."""
-    order = torch.randperm(len(split), generator=generator)
+    order = torch.randperm(len(split), generator=generator).to(split.labels.device)
     for start in range(0, len(split), batch_size):
         rows = order[start:start + batch_size]
         yield split.images[rows], split.labels[rows]

@@ -3,7 +3,7 @@
 from inrzoo.zoo.netspace import DecoderConfig, EncoderConfig, NetSpaceConfig, PrepConfig
 
 
-def tiny_config(height: int = 4, width: int = 64, num_archs: int = 1, embedding: int = 64) -> NetSpaceConfig:
+def tiny_space_config(height: int = 4, width: int = 64, num_archs: int = 1, embedding: int = 64) -> NetSpaceConfig:
     return NetSpaceConfig(
         prep=PrepConfig(height=height, width=width),
         encoder=EncoderConfig(embedding_size=embedding, channels=[8, 16, 32]),

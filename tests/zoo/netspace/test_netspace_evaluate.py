@@ -10,7 +10,7 @@ from inrzoo.zoo.netspace.batches import classifier_batches, teacher_function
 from inrzoo.zoo.netspace.data import best_network, load_zoo, one_architecture, zoo_prep_shape
 from inrzoo.zoo.netspace.evaluate import decode_zoo, embedding_path, network_accuracy, sample_embeddings, weight_path
 from inrzoo.zoo.netspace.model import run_decoded
-from netspace_helpers import tiny_config
+from netspace_helpers import tiny_space_config
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -41,7 +41,7 @@ def test_paths_and_decoded_networks(digits_zoo):
     torch.manual_seed(0)
     zoo = one_architecture(load_zoo(digits_zoo, (8, 1024), arch=0), 0)
     data = load_digits_splits()
-    model = NetSpace(tiny_config(8, 1024)).eval()
+    model = NetSpace(tiny_space_config(8, 1024)).eval()
     rows = decode_zoo(model, zoo, data.test)
     assert len(rows) == len(zoo)
     assert all(r.target_accuracy == pytest.approx(m["test_accuracy"]) for r, m in zip(rows, zoo.metrics))

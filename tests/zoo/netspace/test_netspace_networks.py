@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from inrzoo.zoo.netspace import ClassIdHead, Decoder, DecoderConfig, Encoder, EncoderConfig, NetSpace
-from netspace_helpers import tiny_config
+from netspace_helpers import tiny_space_config
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -16,7 +16,7 @@ def test_encoder_gives_a_fixed_size_embedding_for_any_prep_size(shape):
 
 
 def test_decoder_lands_on_the_prep_size_of_its_config():
-    model = NetSpace(tiny_config(height=8, width=128))
+    model = NetSpace(tiny_space_config(height=8, width=128))
     embeddings, decoded, logits = model(torch.randn(2, 1, 8, 128))
     assert embeddings.shape == (2, 64) and decoded.shape == (2, 1, 8, 128) and logits is None
 
@@ -46,7 +46,7 @@ def test_bad_sizes_are_refused_with_the_rule():
 
 
 def test_class_id_head_is_present_only_for_several_architectures():
-    model = NetSpace(tiny_config(num_archs=4))
+    model = NetSpace(tiny_space_config(num_archs=4))
     _, _, logits = model(torch.randn(3, 1, 4, 64))
     assert logits.shape == (3, 4)
-    assert NetSpace(tiny_config()).class_id is None
+    assert NetSpace(tiny_space_config()).class_id is None

@@ -12,7 +12,7 @@ from inrzoo.zoo.netspace.data import best_network, load_zoo, network_logits
 from inrzoo.zoo.netspace.latent import optimize_embedding
 from inrzoo.zoo.netspace.model import run_decoded
 from inrzoo.zoo.netspace.objectives import classifier_loss, sdf_loss
-from netspace_helpers import tiny_config
+from netspace_helpers import tiny_space_config
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -49,7 +49,7 @@ def test_single_architecture_distillation_decreases(digits_zoo):
     images, labels = data.train.images[:64], data.train.labels[:64]
     with torch.no_grad():
         targets = torch.stack(run_decoded(lenets.preps, lenets.arch_ids, zoo.archs, images))
-    model = NetSpace(tiny_config(*SHAPE))
+    model = NetSpace(tiny_space_config(*SHAPE))
     losses = _steps(model, (lambda: classifier_loss(model, lenets.preps, lenets.arch_ids * 0, [zoo.archs[0]], images,
                                                    labels, targets, LossConfig())), n=50)
     assert losses[-1] < 0.9 * losses[0]
@@ -62,7 +62,7 @@ def test_multi_architecture_loss_has_class_kd_and_interpolation_terms(digits_zoo
     teacher = network_logits(zoo, best_network(zoo))
     images, labels = data.train.images[:32], data.train.labels[:32]
     batch = zoo.subset([int(torch.nonzero(zoo.arch_ids == a).flatten()[0]) for a in (0, 1, 2, 2)])
-    model = NetSpace(tiny_config(*SHAPE, num_archs=3))
+    model = NetSpace(tiny_space_config(*SHAPE, num_archs=3))
     with torch.no_grad():
         target = teacher(images)
     loss, metrics = classifier_loss(model, batch.preps, batch.arch_ids, zoo.archs, images, labels, target,
@@ -83,7 +83,7 @@ def test_sdf_distillation_decreases_for_independently_initialized_mlps():
     params = stack_params([arch.init_params(seed) for seed in range(4)])
     preps = params_to_prep(params, (8, 128)).unsqueeze(1)
     queries = torch.rand(4, 256, 3) * 2 - 1
-    model = NetSpace(tiny_config(8, 128))
+    model = NetSpace(tiny_space_config(8, 128))
     losses = _steps(model, lambda: sdf_loss(model, preps, arch, queries), n=40)
     assert losses[-1] < 0.9 * losses[0]
 
@@ -92,7 +92,7 @@ def test_latent_optimization_moves_only_the_embedding(digits_zoo):
     torch.manual_seed(0)
     zoo = load_zoo(digits_zoo, SHAPE)
     data = load_digits_splits()
-    model = NetSpace(tiny_config(*SHAPE, num_archs=3))
+    model = NetSpace(tiny_space_config(*SHAPE, num_archs=3))
     frozen = copy.deepcopy(model.state_dict())
     start = model.encode(zoo.preps[:1]).detach()[0]
     teacher = network_logits(zoo, best_network(zoo))

@@ -2,7 +2,9 @@
 
 A network's parameters as a PRep (`inrzoo.inr.prep`) -> encoder -> embedding -> decoder ->
 a PRep of a network that behaves like it (trained by distillation), plus the ClassId head
-when the space holds several architectures. See README.md for the functions the jobs call.
+when the space holds several architectures. Registered in the zoo as model "netspace" on data
+"netspace_zoo", with its own tasks (netspace_decoding, _interpolation, _sampling, _latent).
+See README.md.
 """
 
 from inrzoo.zoo.netspace.config import (
@@ -10,9 +12,8 @@ from inrzoo.zoo.netspace.config import (
 )
 from inrzoo.zoo.netspace.decoder import ClassIdHead, Decoder
 from inrzoo.zoo.netspace.encoder import Encoder
-from inrzoo.zoo.netspace.model import NetSpace, run_decoded
 
 __all__ = [
     "ClassIdConfig", "ClassIdHead", "Decoder", "DecoderConfig", "Encoder", "EncoderConfig",
-    "LatentOptimizationConfig", "LossConfig", "NetSpace", "NetSpaceConfig", "PrepConfig", "run_decoded",
+    "LatentOptimizationConfig", "LossConfig", "NetSpaceConfig", "PrepConfig",
 ]

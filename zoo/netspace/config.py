@@ -4,7 +4,9 @@ Defaults are the thesis sizes: 4096-value embedding, encoder channels E/32, E/16
 decoder seeded from the embedding viewed as a 64x64 map, 256 channels per PRep row after the
 first convolution, stage widths 128 / 512 / 256, 32 channels before the final reshape;
 PRep width 10,000 (height 8 for SDF MLPs and one classifier family, 88 for four families);
-Adam 1e-4; KD temperature 4 and alpha 0.9. Every size can be shrunk for CPU runs and tests.
+KD temperature 4 and alpha 0.9 (the optimizer, Adam 1e-4 in the thesis, is the job config's
+`train.optimizer`). The ClassId head exists when the zoo holds several architectures. Every size
+can be shrunk for CPU runs and tests.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from dataclasses import dataclass
 from dataclasses import field as _field
 from typing import Literal
 
+from inrzoo.zoo.components.surface_queries import SurfaceQueries
+
 
 @dataclass
 class PrepConfig:
-    height: int = 8  # multiple of 4, >= ceil(P / width) for the largest network
+    height: int = 0  # multiple of 4, >= ceil(P / width) for the largest network; 0: the smallest such
     width: int = 10_000  # multiple of 8
 
 
@@ -53,7 +57,10 @@ class LossConfig:
     # "best" from the most accurate training network of the zoo (the thesis uses a separately
     # trained ResNet-56 for the multi-architecture space; chosen stand-in).
     teacher: Literal["input", "best"] = "input"
-    sdf_queries: int = 50_000  # shared query points per SDF MLP and step (thesis code: 50,000)
+    # SDF MLPs: shared query points per MLP and step (thesis code: 50,000 points of the shape's
+    # SDF samples, half inside, half outside). Here drawn around the input MLP's own surface
+    # (no mesh is read; chosen), the same for the MLP and its decoded twin.
+    sdf_queries: SurfaceQueries = _field(default_factory=lambda: SurfaceQueries(num_queries=50_000))
 
 
 @dataclass
@@ -63,9 +70,6 @@ class NetSpaceConfig:
     decoder: DecoderConfig = _field(default_factory=DecoderConfig)
     class_id: ClassIdConfig = _field(default_factory=ClassIdConfig)
     loss: LossConfig = _field(default_factory=LossConfig)
-    num_archs: int = 1  # > 1 adds the ClassId head (multi-architecture space)
-    lr: float = 1e-4
-    seed: int = 0
 
 
 @dataclass

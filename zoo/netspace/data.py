@@ -1,95 +1,226 @@
-"""The zoos NetSpace learns from, read from weight datasets into PReps.
+"""The zoos NetSpace learns from: weight datasets of whole networks, as a zoo data source.
 
-A classifier zoo (built by `inrzoo.classifiers.build_classifier_zoo`) has one architecture
-group per family; the group index is the architecture id the ClassId head predicts. An SDF zoo
-(a conversion with independent initializations) has one MLP architecture.
+Any inrzoo weight dataset works: a classifier zoo (built by `inrzoo.classifiers`, one
+architecture group per family; the group order is the ClassId order) or an SDF zoo (a
+conversion with independent initializations, one MLP architecture). Batches carry the
+networks as flat parameter rows in canonical order, zero-padded to the largest architecture
+(a PRep is these rows reshaped, so the model lays them out at its own PRep size), with their
+architecture ids; a classifier batch adds a minibatch of the images the zoo was trained on and
+the fixed teacher (the most accurate network of the train split, by validation accuracy).
+
+Splits: the dataset's named splits (classifier zoos have train/val/test), otherwise the core's
+seeded split by source shape (augmented copies follow their original).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
-from typing import Any
+from dataclasses import field as _field
+from typing import Any, Iterator, Literal
 
 import numpy as np
 import torch
 
-from inrzoo.inr import params_to_prep
-from inrzoo.store import open_weights
+from inrzoo.classifiers import ImageSplits, load_digits_splits
+from inrzoo.inr import ClassifierSpec, build, flatten_params, spec_from_dict
+from inrzoo.store import WeightDataset, open_weights
+from inrzoo.zoo.core.data import DataSection, DataSource
+from inrzoo.zoo.core.weights import WeightData, split_views
+
+CLASSIFIER_COLLECTION = "sklearn-digits-classifiers"
 
 
 @dataclass
-class ZooNetworks:
-    preps: torch.Tensor  # [N, 1, H, W]
-    arch_ids: torch.Tensor  # [N] group index in the dataset
-    archs: list  # inrzoo.inr architectures by group index
-    ids: list[str]
-    rows: np.ndarray  # dataset rows
-    metrics: list[dict[str, float]]
+class NetZooSpec:
+    """What NetSpace is built from (recorded in its model file): the zoo's architectures as
+    registry specs in ClassId order, what the networks are, and for classifiers their images."""
 
-    def __len__(self) -> int:
+    archs: list[dict[str, Any]] = _field(default_factory=list)
+    kind: Literal["sdf", "classifier"] = "sdf"
+    images: str = ""  # "digits" for classifier zoos
+    image_seed: int = 0  # the digits split the zoo's networks were trained and tested on
+
+    def architectures(self) -> list:
+        return [build(spec_from_dict(a, source="NetSpace zoo spec")) for a in self.archs]
+
+    @property
+    def max_params(self) -> int:
+        return max(arch.num_params for arch in self.architectures())
+
+    def labels(self) -> list[str]:
+        return [spec_from_dict(a).label for a in self.archs]
+
+    def image_splits(self) -> ImageSplits:
+        if self.images != "digits":
+            raise ValueError(f"NetSpace zoo of {self.kind} networks has no image data ({self.images!r})")
+        return load_digits_splits(self.image_seed)
+
+
+@dataclass
+class NetZooOptions:
+    groups: list[int] = _field(default_factory=list)  # architecture groups used, in ClassId order; []: all
+    images_per_batch: int = 128  # classifier zoos: images each batch of networks is run on (thesis: 128)
+
+
+@dataclass
+class ClassifierZooMake:
+    """`data.make` of NetSpace: train a small classifier zoo at data.uri (inrzoo.classifiers)."""
+
+    families: list[dict[str, Any]] = _field(default_factory=lambda: [
+        {"preset": "lenet", "instances": 10, "min_epochs": 1, "max_epochs": 8},
+        {"preset": "resnet8", "batch_norm": True, "instances": 10, "min_epochs": 1, "max_epochs": 4}])
+    executor: Literal["ray", "local"] = "local"
+    chunk_rows: int = 8
+
+
+@dataclass
+class NetBatch:
+    flat: torch.Tensor  # [B, P_max] canonical parameter rows, zero-padded
+    arch_ids: torch.Tensor  # [B] ClassId of each network
+    rows: torch.Tensor  # [B] dataset rows
+    images: torch.Tensor | None = None  # [N, C, S, S] (classifier zoos)
+    labels: torch.Tensor | None = None  # [N]
+    teacher_flat: torch.Tensor | None = None  # [1, P_max] the fixed teacher (classifier zoos)
+    teacher_arch: torch.Tensor | None = None  # [1]
+
+    @property
+    def size(self) -> int:
         return int(self.arch_ids.shape[0])
 
-    def to(self, device: str | torch.device) -> "ZooNetworks":
-        return ZooNetworks(self.preps.to(device), self.arch_ids.to(device), self.archs, self.ids, self.rows, self.metrics)
-
-    def subset(self, index: torch.Tensor | list[int]) -> "ZooNetworks":
-        idx = torch.as_tensor(index, dtype=torch.long, device=self.preps.device)
-        keep = idx.tolist()
-        return ZooNetworks(self.preps[idx], self.arch_ids[idx], self.archs, [self.ids[i] for i in keep],
-                           self.rows[keep], [self.metrics[i] for i in keep])
+    def to(self, device: torch.device | str | None) -> "NetBatch":
+        if device is None:
+            return self
+        move = lambda t: None if t is None else t.to(device)  # noqa: E731
+        return NetBatch(move(self.flat), move(self.arch_ids), move(self.rows), move(self.images), move(self.labels),
+                        move(self.teacher_flat), move(self.teacher_arch))
 
 
-def load_zoo(uri: str, prep_shape: tuple[int, int], split: Any = None, arch: int | None = None,
-             storage_options: dict | None = None) -> ZooNetworks:
-    """All ok rows of `split` (of architecture group `arch`, or all) as PReps [N, 1, H, W]."""
-    view = open_weights(uri, storage_options, split=split, arch=arch)
-    if len(view) == 0:
-        raise ValueError(f"{uri}: no networks with status ok in split {split!r}")
-    archs = [view.architecture(g) for g in range(len(view.groups))]
-    cols = view.columns
-    groups = cols["arch"][view.rows]
-    preps = torch.zeros(len(view), 1, *prep_shape)
-    for g in np.unique(groups):
-        members = np.flatnonzero(groups == g)
-        params = view.read_params(cols["arch_row"][view.rows[members]], int(g))
-        preps[torch.as_tensor(members), 0] = params_to_prep(params, prep_shape)
-    metrics = []
-    for row in view.rows:
-        meta = json.loads(cols["meta"][row]) if cols["meta"][row] else {}
-        metrics.append({k: v for k, v in meta.get("metrics", {}).items() if isinstance(v, (int, float))})
-    return ZooNetworks(preps=preps, arch_ids=torch.as_tensor(groups.astype(np.int64)), archs=archs,
-                       ids=[str(cols["id"][r]) for r in view.rows], rows=view.rows.copy(), metrics=metrics)
+class NetZooData(DataSource):
+    kind = "netspace_zoo"
+    options_class = NetZooOptions
+    spec_class = NetZooSpec
+    make_class = ClassifierZooMake
 
+    @classmethod
+    def ready(cls, section: DataSection) -> bool:
+        return WeightData.ready(section)  # a complete weight dataset, as for INR models
 
-def best_network(zoo: ZooNetworks, metric: str = "val_accuracy") -> int:
-    """Index of the network with the highest recorded `metric` (the fixed teacher)."""
-    values = [m.get(metric, float("-inf")) for m in zoo.metrics]
-    if not values or max(values) == float("-inf"):
-        raise ValueError(f"no network records {metric!r}; classifier zoos record it per row")
-    return int(np.argmax(values))
+    @classmethod
+    def make_data(cls, section: DataSection, settings: ClassifierZooMake) -> None:
+        from inrzoo.classifiers import build_classifier_zoo, load_zoo_config
 
+        overrides = [f"output.uri={section.uri}", f"runtime.executor={settings.executor}",
+                     f"output.chunk_rows={settings.chunk_rows}", "output.overwrite=true",
+                     f"families={json.dumps(settings.families)}"]
+        build_classifier_zoo(load_zoo_config(None, overrides))
 
-def network_logits(zoo: ZooNetworks, index: int):
-    """images -> logits of network `index` of the zoo, run from its exact PRep."""
-    from inrzoo.zoo.netspace.model import run_decoded
+    def __init__(self, section: DataSection, dataset: WeightDataset | None = None) -> None:
+        super().__init__(section)
+        self.dataset = dataset if dataset is not None else open_weights(section.uri, section.storage_options)
+        all_groups = list(range(len(self.dataset.groups)))
+        self.groups = list(self.options.groups) or all_groups
+        unknown = sorted(set(self.groups) - set(all_groups))
+        if unknown:
+            raise ValueError(f"{section.uri}: data.options.groups {unknown} are not architecture groups "
+                             f"(the dataset has {all_groups})")
+        keep = np.isin(self.dataset.columns["arch"][self.dataset.rows], self.groups)
+        self.dataset = self.dataset.select(self.dataset.rows[keep])
+        self.class_of = {group: i for i, group in enumerate(self.groups)}
+        self.views = split_views(self.dataset, section.split)
+        self._spec = self._make_spec()
+        self._width = self._spec.max_params
+        self._teacher: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._images: ImageSplits | None = None
 
-    prep, arch = zoo.preps[index:index + 1], zoo.arch_ids[index:index + 1]
-    return lambda images: run_decoded(prep, arch, zoo.archs, images)[0]
+    def _make_spec(self) -> NetZooSpec:
+        specs = [self.dataset.arch_spec(g) for g in self.groups]
+        if any(isinstance(s, dict) for s in specs):
+            raise ValueError(f"{self.section.uri}: an architecture is not in inrzoo's registry; NetSpace needs "
+                             f"to run every network it decodes")
+        classifier = isinstance(specs[0], ClassifierSpec)
+        if any(isinstance(s, ClassifierSpec) != classifier for s in specs):
+            raise ValueError(f"{self.section.uri}: mixes classifiers and INRs; pick one kind with data.options.groups")
+        seed = 0
+        if classifier:
+            config = self.dataset.attrs.get("config") or {}
+            if (self.dataset.attrs.get("collection") or {}).get("name") != CLASSIFIER_COLLECTION:
+                raise ValueError(f"{self.section.uri}: a classifier zoo must come from inrzoo.classifiers "
+                                 f"(its images are recorded there)")
+            seed = int(config.get("data_seed", 0))
+        return NetZooSpec(archs=[s.to_dict() for s in specs], kind="classifier" if classifier else "sdf",
+                          images="digits" if classifier else "", image_seed=seed)
 
+    def spec(self) -> NetZooSpec:
+        return self._spec
 
-def zoo_prep_shape(uri: str, width: int, groups: list[int] | None = None,
-                   storage_options: dict | None = None) -> tuple[int, int]:
-    """The smallest PRep of the given width that holds every architecture (or those of `groups`)."""
-    from inrzoo.inr import prep_shape
+    def split_sizes(self) -> dict[str, int]:
+        return {name: len(view) for name, view in self.views.items()}
 
-    view = open_weights(uri, storage_options, status=None)
-    groups = list(range(len(view.groups))) if groups is None else groups
-    return prep_shape(max(view.architecture(g).num_params for g in groups), width)
+    def flat_rows(self, view: WeightDataset) -> tuple[torch.Tensor, torch.Tensor]:
+        """(flat parameter rows [N, P_max], ClassIds [N]) of every row of a view, in view order."""
+        cols = view.columns
+        groups = cols["arch"][view.rows]
+        flat = torch.zeros(len(view), self._width)
+        for group in np.unique(groups):
+            members = np.flatnonzero(groups == group)
+            params = view.read_params(cols["arch_row"][view.rows[members]], int(group))
+            values = flatten_params(params)
+            flat[torch.as_tensor(members), :values.shape[1]] = values
+        ids = torch.as_tensor([self.class_of[int(g)] for g in groups], dtype=torch.long)
+        return flat, ids
 
+    def metrics_of(self, view: WeightDataset) -> list[dict[str, float]]:
+        cols = view.columns
+        out = []
+        for row in view.rows:
+            meta = json.loads(cols["meta"][row]) if cols["meta"][row] else {}
+            out.append({k: float(v) for k, v in meta.get("metrics", {}).items() if isinstance(v, (int, float))})
+        return out
 
-def one_architecture(zoo: ZooNetworks, arch: int) -> ZooNetworks:
-    """The networks of one architecture as a one-architecture zoo (ids 0, archs [that one])."""
-    members = torch.nonzero(zoo.arch_ids == arch).flatten()
-    sub = zoo.subset(members)
-    return ZooNetworks(sub.preps, torch.zeros_like(sub.arch_ids), [zoo.archs[arch]], sub.ids, sub.rows, sub.metrics)
+    def teacher(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(flat row [1, P_max], ClassId [1]) of the train network with the best validation accuracy."""
+        if self._teacher is None:
+            view = self.views["train"]
+            accuracies = [m.get("val_accuracy", -math.inf) for m in self.metrics_of(view)]
+            if not accuracies or max(accuracies) == -math.inf:
+                raise ValueError(f"{self.section.uri}: no train network records val_accuracy; no teacher")
+            best = view.select(view.rows[[int(np.argmax(accuracies))]])
+            self._teacher = self.flat_rows(best)
+        return self._teacher
+
+    def image_splits(self) -> ImageSplits:
+        if self._images is None:
+            self._images = self._spec.image_splits()
+        return self._images
+
+    def batches(self, split: str, batch_size: int, *, rank: int = 0, world: int = 1, epoch: int = 0,
+                seed: int = 0, shuffle: bool = False, drop_last: bool = False) -> Iterator[NetBatch]:
+        view = self.views[split]
+        if world > 1:
+            per = len(view) // world
+            view = view.select(view.rows[rank * per:(rank + 1) * per])
+        if len(view) == 0:
+            return iter(())
+        flat, ids = self.flat_rows(view)
+        rows = torch.as_tensor(view.rows, dtype=torch.long)
+        gen = torch.Generator().manual_seed((seed * 100_003 + epoch) * 1009 + rank)
+        order = torch.randperm(len(view), generator=gen) if shuffle else torch.arange(len(view))
+        stop = len(view) - (len(view) % batch_size if drop_last else 0)
+        classifier = self._spec.kind == "classifier"
+        images = self.image_splits().split("train" if split == "train" else "val") if classifier else None
+        teacher = self.teacher() if classifier else (None, None)
+        return self._iterate(flat, ids, rows, order, stop, batch_size, images, teacher, gen)
+
+    def _iterate(self, flat, ids, rows, order, stop, batch_size, images, teacher, gen) -> Iterator[NetBatch]:
+        for start in range(0, stop, batch_size):
+            picked = order[start:min(start + batch_size, stop)]
+            x = y = None
+            if images is not None:
+                chosen = torch.randint(len(images), (self.options.images_per_batch,), generator=gen)
+                x, y = images.images[chosen], images.labels[chosen]
+            yield NetBatch(flat[picked], ids[picked], rows[picked], x, y, teacher[0], teacher[1])
+
+    def digest(self) -> str:
+        return self.dataset.digest()

@@ -34,16 +34,16 @@ class LatentResult:
 
 
 @torch.no_grad()
-def decoded_accuracy(model: NetSpace, embedding: torch.Tensor, archs: list, split: ImageSplit) -> tuple[float, int]:
+def decoded_accuracy(model: NetSpace, embedding: torch.Tensor, split: ImageSplit) -> tuple[float, int]:
     """(accuracy on the split, architecture) of the network an embedding [E] decodes to."""
     decoded, arch_logits = model.decode(embedding.reshape(1, -1))
     arch = int(decoded_arch_ids(arch_logits, 1, decoded.device)[0])
     ids = torch.tensor([arch], device=decoded.device)
-    acc = accuracy(lambda images: run_decoded(decoded, ids, archs, images)[0], split)
+    acc = accuracy(lambda images: run_decoded(decoded, ids, model.archs, images)[0], split)
     return acc, arch
 
 
-def optimize_embedding(model: NetSpace, start: torch.Tensor, archs: list, teacher, data: ImageSplits,
+def optimize_embedding(model: NetSpace, start: torch.Tensor, teacher, data: ImageSplits,
                        target_arch: int | None = None, cfg: LatentOptimizationConfig | None = None,
                        loss_cfg: LossConfig | None = None, seed: int = 0) -> LatentResult:
     """Optimize an embedding [E] so its decoded network matches `teacher` (images -> logits)."""
@@ -56,8 +56,8 @@ def optimize_embedding(model: NetSpace, start: torch.Tensor, archs: list, teache
     embedding = start.detach().reshape(1, -1).clone().requires_grad_(True)
     optimizer = torch.optim.Adam([embedding], lr=cfg.lr)
     generator = torch.Generator().manual_seed(seed)
-    val0, arch0 = decoded_accuracy(model, embedding[0], archs, data.val)
-    initial = {"val_accuracy": val0, "test_accuracy": decoded_accuracy(model, embedding[0], archs, data.test)[0],
+    val0, arch0 = decoded_accuracy(model, embedding[0], data.val)
+    initial = {"val_accuracy": val0, "test_accuracy": decoded_accuracy(model, embedding[0], data.test)[0],
                "arch": arch0}
     admissible = target_arch is None or arch0 == target_arch
     best, best_val, step = embedding.detach()[0].clone(), (val0 if admissible else -1.0), 0
@@ -65,7 +65,7 @@ def optimize_embedding(model: NetSpace, start: torch.Tensor, archs: list, teache
         for images, labels in minibatches(data.train, cfg.batch_size, generator):
             decoded, arch_logits = model.decode(embedding)
             used = decoded_arch_ids(arch_logits, 1, decoded.device)
-            student = run_decoded(decoded, used, archs, images)[0]
+            student = run_decoded(decoded, used, model.archs, images)[0]
             with torch.no_grad():
                 target = teacher(images)
             loss = kd_loss(student, target, labels, loss_cfg.alpha, loss_cfg.temperature).total
@@ -76,12 +76,12 @@ def optimize_embedding(model: NetSpace, start: torch.Tensor, archs: list, teache
             optimizer.step()
             step += 1
             if step % cfg.eval_every == 0 or step == cfg.steps:
-                val, arch = decoded_accuracy(model, embedding.detach()[0], archs, data.val)
+                val, arch = decoded_accuracy(model, embedding.detach()[0], data.val)
                 if val > best_val and (target_arch is None or arch == target_arch):
                     best, best_val = embedding.detach()[0].clone(), val
                 log.info("latent optimization step %d: loss %.4f, val accuracy %.4f (arch %d)", step, loss.item(), val, arch)
             if step >= cfg.steps:
                 break
-    test, arch = decoded_accuracy(model, best, archs, data.test)
+    test, arch = decoded_accuracy(model, best, data.test)
     return LatentResult(embedding=best, arch=arch, initial=initial, best_val_accuracy=best_val,
                         test_accuracy=test, steps=step)

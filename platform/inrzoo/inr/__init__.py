@@ -28,7 +28,7 @@ from inrzoo.inr.registry import (
     unflatten_params,
     unstack_params,
 )
-from inrzoo.inr.prep import check_prep_shape, load_prep, module_to_prep, params_to_prep, prep_shape, prep_to_params
+from inrzoo.inr.prep import check_prep_shape, flat_to_prep, load_prep, module_to_prep, params_to_prep, prep_shape, prep_to_params
 
 __all__ = [
     "ArchSpec",
@@ -40,6 +40,7 @@ __all__ = [
     "check_prep_shape",
     "classifier_module",
     "default_spec",
+    "flat_to_prep",
     "load_prep",
     "module_to_prep",
     "params_to_prep",

@@ -9,6 +9,7 @@ three times on its way up, lands exactly on the PRep size.
 
     shape = prep_shape(num_params, width=1024)          # smallest valid H for that W
     prep = params_to_prep(params, shape)                # {name: [K, ...]} -> [K, H, W]
+    prep = flat_to_prep(flat, shape)                    # [K, P] rows -> [K, H, W]
     params = prep_to_params(prep, arch.param_shapes())  # differentiable views back
     prep = module_to_prep(net, shape); load_prep(net, prep)
 
@@ -54,7 +55,11 @@ def prep_shape(num_params: int, width: int) -> tuple[int, int]:
 
 def params_to_prep(params: Mapping[str, torch.Tensor], shape: tuple[int, int]) -> torch.Tensor:
     """Stacked parameters {name: [K, ...]} in their dict order -> PReps [K, H, W] (zero-padded)."""
-    flat = flatten_params(dict(params))
+    return flat_to_prep(flatten_params(dict(params)), shape)
+
+
+def flat_to_prep(flat: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
+    """Flat parameter rows [K, P] (canonical order; trailing zeros allowed) -> PReps [K, H, W]."""
     height, width = check_prep_shape(shape, flat.shape[1])
     padded = torch.nn.functional.pad(flat, (0, height * width - flat.shape[1]))
     return padded.reshape(flat.shape[0], height, width)

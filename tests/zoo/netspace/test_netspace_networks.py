@@ -3,8 +3,9 @@
 import pytest
 import torch
 
-from inrzoo.zoo.netspace import ClassIdHead, Decoder, DecoderConfig, Encoder, EncoderConfig, NetSpace
-from netspace_helpers import tiny_space_config
+from inrzoo.zoo.netspace import ClassIdHead, Decoder, DecoderConfig, Encoder, EncoderConfig
+from inrzoo.zoo.netspace.model import NetSpace
+from netspace_helpers import classifier_spec, sdf_spec, tiny_space_config
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -16,9 +17,16 @@ def test_encoder_gives_a_fixed_size_embedding_for_any_prep_size(shape):
 
 
 def test_decoder_lands_on_the_prep_size_of_its_config():
-    model = NetSpace(tiny_space_config(height=8, width=128))
+    model = NetSpace(tiny_space_config(height=8, width=128), sdf_spec())
     embeddings, decoded, logits = model(torch.randn(2, 1, 8, 128))
     assert embeddings.shape == (2, 64) and decoded.shape == (2, 1, 8, 128) and logits is None
+
+
+def test_prep_height_defaults_to_the_smallest_that_holds_the_largest_network():
+    model = NetSpace(tiny_space_config(width=1024), classifier_spec("lenet", "resnet8"))
+    assert model.prep_shape == (20, 1024)  # resnet8: 19,642 parameters
+    with pytest.raises(ValueError, match="needs height >= 20"):
+        NetSpace(tiny_space_config(height=8, width=1024), classifier_spec("lenet", "resnet8"))
 
 
 def test_thesis_decoder_shapes():
@@ -33,7 +41,8 @@ def test_thesis_decoder_shapes():
 
 def test_final_scale_starts_small_so_first_networks_are_small():
     decoder = Decoder(64, (4, 64), DecoderConfig(seed_side=4, row_channels=8, stage_channels=[4, 4, 8]))
-    assert decoder.scale.abs().max() < 0.01 and 0 <= float(decoder.bias.min()) and float(decoder.bias.max()) <= 0.01
+    scale, bias = decoder.scale.detach(), decoder.bias.detach()
+    assert scale.abs().max() < 0.01 and 0 <= float(bias.min()) and float(bias.max()) <= 0.01
 
 
 def test_bad_sizes_are_refused_with_the_rule():
@@ -46,7 +55,13 @@ def test_bad_sizes_are_refused_with_the_rule():
 
 
 def test_class_id_head_is_present_only_for_several_architectures():
-    model = NetSpace(tiny_space_config(num_archs=4))
-    _, _, logits = model(torch.randn(3, 1, 4, 64))
+    model = NetSpace(tiny_space_config(width=1024), classifier_spec("lenet", "plain_cnn", "resnet8", "resnet14"))
+    _, _, logits = model(torch.randn(3, 1, *model.prep_shape))
     assert logits.shape == (3, 4)
-    assert NetSpace(tiny_space_config()).class_id is None
+    assert NetSpace(tiny_space_config(width=1024), classifier_spec("lenet")).class_id is None
+
+
+def test_predict_maps_flattened_preps_to_embeddings():
+    model = NetSpace(tiny_space_config(width=1024), classifier_spec("lenet"))
+    flat = torch.randn(3, 8 * 1024).numpy()
+    assert model.predict(flat).shape == (3, 64)

@@ -1,222 +1,131 @@
 """Evidence for NetSpace on a zoo of digit classifiers (thesis figs. 4.4, 4.6, table 4.1, latent optimization).
 
-    .venv/bin/python jobs/classifier_zoo.py --config jobs/configs/digits_classifiers.yaml output.uri=/tmp/ns-digits-zoo.zarr
-    .venv/bin/python benchmarks/netspace_classifiers.py --zoo /tmp/ns-digits-zoo.zarr [--single-steps 1500] [--multi-steps 1500]
+    .venv/bin/python benchmarks/netspace_classifiers.py [--zoo out/zoos/digits_classifiers.zarr] [--out /tmp/netspace_cls]
+    .venv/bin/python benchmarks/netspace_classifiers.py --gpu      # the thesis's model sizes and lr, on a GPU
 
-1. single architecture (resnet8): NetSpace trained by KD to each input network on the train
-   networks; accuracy of decoded held-out (test-split) networks against their targets; accuracy
-   along the interpolation between two held-out networks in embedding space against the direct
-   interpolation of their weights;
-2. several architectures (lenet, plain_cnn, resnet8, resnet14; ClassId head, interpolation
-   loss, the zoo's best training network as teacher): ClassId accuracy per architecture on
-   held-out networks, decoded accuracy per architecture, the path between boundary embeddings
-   (lenet -> resnet14) with the architecture and accuracy at each point;
-3. latent-space optimization in the multi-architecture space: from the least accurate held-out
-   network of each architecture, initial -> optimized test accuracy (best validation embedding);
-4. sampling: networks decoded from embeddings drawn around the training embeddings.
+1. builds the classifier zoo with the Ray job's library function (jobs/configs/digits_classifiers.yaml:
+   lenet, plain_cnn, resnet8, resnet14 x 40 instances, 1-60 epochs, on scikit-learn's digits);
+   an existing zoo of the same config is reused;
+2. single architecture (zoo/configs/netspace/digits_single.yaml, resnet8, KD to each input
+   network), trained through the zoo core (Ray Train); prints decoded against target accuracy
+   of every held-out network, and accuracy along the embedding path against the weight path
+   between the least and the most accurate held-out network (PNG written);
+3. several architectures (zoo/configs/netspace/digits_multi.yaml: ClassId head, interpolation
+   loss, the zoo's best training network as teacher): ClassId and decoded accuracy per
+   architecture on held-out networks, the path between the boundary architectures, latent-space
+   optimization from the least accurate held-out network of each architecture (initial ->
+   optimized test accuracy), networks sampled from the space.
 
-Accuracies are on the digits test images (359) the zoo's networks never trained on; ratios are
-against baselines measured in the same run. The budget (BUDGET) is far below the thesis's:
-printed at the end.
+Accuracies are on the 359 digits test images no zoo network trained on. On a CPU the model and
+the number of steps are far below the thesis's (CPU_BUDGET, printed); --gpu runs the configs as
+they are (thesis sizes) with scaling.use_gpu.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
-import logging
-import statistics
 import time
+from pathlib import Path
 
-import torch
+REPO = Path(__file__).resolve().parents[1]
 
-from inrzoo.classifiers import accuracy, load_digits_splits
-from inrzoo.zoo.netspace import DecoderConfig, EncoderConfig, LatentOptimizationConfig, LossConfig, NetSpace
-from inrzoo.zoo.netspace import NetSpaceConfig, PrepConfig
-from inrzoo.zoo.netspace.batches import classifier_batches, teacher_function
-from inrzoo.zoo.netspace.data import load_zoo, one_architecture, zoo_prep_shape
-from inrzoo.zoo.netspace.evaluate import decode_zoo, embedding_path, network_accuracy, sample_embeddings, weight_path
-from inrzoo.zoo.netspace.latent import optimize_embedding
-from inrzoo.zoo.netspace.objectives import classifier_loss
-
-log = logging.getLogger("netspace_classifiers")
-
-# CPU budget (thesis: embedding 4096, encoder 128-256-512, decoder 256 per row and 128/512/256,
-# PRep width 10,000, Adam 1e-4, 1000 epochs over the image set with 8 (single) or 2 (multi)
-# networks per step and 128 images, on a GPU). Adam 1e-3 here: at 1e-4 the decoded networks
-# barely move in the few thousand steps a shared 2-core CPU affords.
-EMBEDDING = 1024
-BUDGET = {"embedding": EMBEDDING, "encoder_channels": [32, 64, 128], "seed_side": 32, "row_channels": 64,
-          "stage_channels": [32, 128, 64], "prep_width": 2048, "images_per_step": 128, "lr": 1e-3,
-          "single_networks_per_step": 8, "multi_networks_per_step": 4}
+# CPU budget (thesis: embedding 4096 with encoder 128-256-512, decoder 256 per row and
+# 128/512/256, Adam 1e-4, 1000 epochs of the image set (about 390 steps each on CIFAR-10) on a GPU).
+# Adam 1e-3 here: at 1e-4 the decoded networks barely move in the steps a shared 2-core CPU affords.
+CPU_BUDGET = ["model.encoder.embedding_size=1024", "model.encoder.channels=[32,64,128]", "model.decoder.seed_side=32",
+              "model.decoder.row_channels=64", "model.decoder.stage_channels=[32,128,64]",
+              "train.optimizer.lr=0.001", "scaling.torch_threads=2"]
+SINGLE_CPU = ["train.epochs=60", "train.batch_size=4"]  # 24 networks x 10 repeats / 4 = 60 steps an epoch
+MULTI_CPU = ["train.epochs=25"]  # 96 networks x 5 repeats / 2 = 240 steps an epoch
+LATENT_CPU = ["tasks.netspace_latent.optimization.steps=300", "tasks.netspace_latent.optimization.lr=0.001"]
+# GPU: thesis sizes; epochs cut to fit a 15-minute device slot (single 3,000 steps, multi 4,800).
+SINGLE_GPU, MULTI_GPU = ["train.epochs=100"], ["train.epochs=20"]
 
 
-def space_config(height: int, width: int, num_archs: int, loss: LossConfig) -> NetSpaceConfig:
-    return NetSpaceConfig(
-        prep=PrepConfig(height=height, width=width),
-        encoder=EncoderConfig(embedding_size=EMBEDDING, channels=BUDGET["encoder_channels"]),
-        decoder=DecoderConfig(seed_side=BUDGET["seed_side"], row_channels=BUDGET["row_channels"],
-                              stage_channels=BUDGET["stage_channels"]),
-        loss=loss, num_archs=num_archs, lr=BUDGET["lr"])
+def build_zoo(uri: str) -> float:
+    from inrzoo.classifiers import build_classifier_zoo, load_zoo_config
 
-
-def train(model: NetSpace, batches, steps: int, lr: float, archs: list, label: str) -> float:
-    """Plain Adam loop over the batches (the zoo core's loop takes this over once it lands)."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    started, recent = time.perf_counter(), []
-    model.train()
-    for step in range(1, steps + 1):
-        batch = next(batches)
-        loss, metrics = classifier_loss(model, batch.preps, batch.arch_ids, archs, batch.images, batch.labels,
-                                        batch.teacher_logits, model.config.loss)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        recent.append(loss.item())
-        if step % 50 == 0 or step == steps:
-            log.info("%s step %d/%d: loss %.4f %s (%.0fs)", label, step, steps, statistics.mean(recent[-50:]),
-                     {k: round(v, 4) for k, v in metrics.items()}, time.perf_counter() - started)
+    started = time.perf_counter()
+    report = build_classifier_zoo(load_zoo_config(str(REPO / "jobs/configs/digits_classifiers.yaml"),
+                                                  [f"output.uri={uri}"]))
+    print(f"zoo {uri}: {report['rows']} networks, {report['trained']} trained now "
+          f"({time.perf_counter() - started:.0f}s)", flush=True)
     return time.perf_counter() - started
 
 
-def single_architecture(uri: str, family: int, steps: int, data, device: torch.device) -> dict:
-    shape = zoo_prep_shape(uri, BUDGET["prep_width"], groups=[family])
-    train_zoo = one_architecture(load_zoo(uri, shape, "train", arch=family), family).to(device)
-    test_zoo = one_architecture(load_zoo(uri, shape, "test", arch=family), family).to(device)
-    arch = train_zoo.archs[0]
-    torch.manual_seed(0)
-    model = NetSpace(space_config(*shape, 1, LossConfig(teacher="input", interpolation=False))).to(device)
-    batches = classifier_batches(train_zoo, data.train, networks=BUDGET["single_networks_per_step"],
-                                 image_batch=BUDGET["images_per_step"],
-                                 teacher="input")
-    seconds = train(model, batches, steps, model.config.lr, train_zoo.archs, f"single {arch.spec.label}")
-    model.eval()
-    order = sorted(range(len(test_zoo)), key=lambda i: test_zoo.metrics[i]["test_accuracy"])
-    a, b = order[0], order[-1]  # the least and the most accurate held-out network
-    with torch.no_grad():
-        emb = model.encode(test_zoo.preps[[a, b]])
-    return {"arch": arch.spec.label, "prep": shape, "train_networks": len(train_zoo), "test_networks": len(test_zoo),
-            "seconds": seconds, "test": decode_zoo(model, test_zoo, data.test),
-            "train": decode_zoo(model, train_zoo, data.test),
-            "embedding_path": embedding_path(model, emb[0], emb[1], test_zoo.archs, data.test),
-            "weight_path": weight_path(test_zoo.preps[a], test_zoo.preps[b], 0, test_zoo.archs, data.test),
-            "path_ends": (test_zoo.ids[a], test_zoo.ids[b])}
+def train(config: str, overrides: list[str], out: Path) -> tuple[dict, float]:
+    from inrzoo.zoo.core import load_job_config
+    from inrzoo.zoo.core.job import run_training_job
+
+    started = time.perf_counter()
+    summary = run_training_job(load_job_config(str(REPO / config), overrides), out_dir=out)
+    return summary.metrics | {"epochs": summary.epochs}, time.perf_counter() - started
 
 
-def multi_architecture(uri: str, steps: int, latent_steps: int, data, device: torch.device) -> dict:
-    shape = zoo_prep_shape(uri, BUDGET["prep_width"])
-    train_zoo, test_zoo = load_zoo(uri, shape, "train").to(device), load_zoo(uri, shape, "test").to(device)
-    archs, num_archs = train_zoo.archs, len(train_zoo.archs)
-    teacher = teacher_function(train_zoo, "best")
-    torch.manual_seed(0)
-    model = NetSpace(space_config(*shape, num_archs, LossConfig(teacher="best", interpolation=True))).to(device)
-    batches = classifier_batches(train_zoo, data.train, networks=BUDGET["multi_networks_per_step"],
-                                 image_batch=BUDGET["images_per_step"],
-                                 teacher="best", fixed_teacher=teacher)
-    seconds = train(model, batches, steps, model.config.lr, archs, "multi")
-    model.eval()
-    rows = decode_zoo(model, test_zoo, data.test)
-    first = [i for i in range(len(test_zoo)) if int(test_zoo.arch_ids[i]) == 0]
-    last = [i for i in range(len(test_zoo)) if int(test_zoo.arch_ids[i]) == num_archs - 1]
-    best_of = lambda ids: max(ids, key=lambda i: test_zoo.metrics[i]["test_accuracy"])  # noqa: E731
-    a, b = best_of(first), best_of(last)
-    with torch.no_grad():
-        emb = model.encode(test_zoo.preps[[a, b]])
-        train_emb = model.encode(train_zoo.preps)
-    path = embedding_path(model, emb[0], emb[1], archs, data.test, steps=3 * (num_archs - 1) + 1)
-    latent = []
-    cfg = LatentOptimizationConfig(steps=latent_steps, lr=1e-3, batch_size=BUDGET["images_per_step"], eval_every=25)
-    for arch in range(num_archs):
-        members = [i for i in range(len(test_zoo)) if int(test_zoo.arch_ids[i]) == arch]
-        worst = min(members, key=lambda i: test_zoo.metrics[i]["test_accuracy"])
-        with torch.no_grad():
-            start = model.encode(test_zoo.preps[worst:worst + 1])[0]
-        result = optimize_embedding(model, start, archs, teacher, data, target_arch=arch, cfg=cfg, loss_cfg=model.config.loss)
-        latent.append({"arch": archs[arch].spec.label, "start": test_zoo.ids[worst],
-                       "input_accuracy": test_zoo.metrics[worst]["test_accuracy"],
-                       "initial": result.initial, "optimized": result.test_accuracy, "optimized_arch": result.arch})
-    with torch.no_grad():
-        decoded, logits = model.decode(sample_embeddings(train_emb, 16))
-    sampled = [(int(arch), network_accuracy(prep, int(arch), archs, data.test))
-               for prep, arch in zip(decoded, logits.argmax(1))]
-    return {"archs": [a.spec.label for a in archs], "prep": shape, "train_networks": len(train_zoo),
-            "test_networks": len(test_zoo), "seconds": seconds, "test": rows, "path": path,
-            "path_ends": (test_zoo.ids[a], test_zoo.ids[b]), "latent": latent, "sampled": sampled,
-            "teacher_accuracy": accuracy(teacher, data.test)}
+def decoded_rows(out: Path) -> list[dict]:
+    with (out / "netspace_decoding.csv").open() as handle:
+        return list(csv.DictReader(handle))
 
 
-def _mean(values) -> float:
-    values = list(values)
-    return sum(values) / len(values) if values else float("nan")
+def report_single(metrics: dict, rows: list[dict], seconds: float, out: Path) -> None:
+    print(f"\n== one architecture (resnet8): {metrics['epochs']} epochs in {seconds:.0f}s")
+    print("| held-out network | target accuracy | decoded accuracy |\n|---|---|---|")
+    for r in sorted(rows, key=lambda r: float(r["target_accuracy"])):
+        print(f"| {r['id']} | {float(r['target_accuracy']):.3f} | {float(r['decoded_accuracy']):.3f} |")
+    print(f"mean target {metrics['target_accuracy']:.3f}, decoded {metrics['decoded_accuracy']:.3f} "
+          f"(ratio {metrics['decoded_to_target']:.3f}), mean |target - decoded| {metrics['accuracy_gap']:.3f}")
+    print(f"interpolation least -> most accurate held-out network, mean accuracy strictly inside the path: "
+          f"embedding {metrics['embedding_path_accuracy']:.3f} (min {metrics['embedding_path_min_accuracy']:.3f}), "
+          f"weights {metrics['weight_path_accuracy']:.3f} (min {metrics['weight_path_min_accuracy']:.3f}); "
+          f"strip {out / 'netspace_interpolation.png'}")
+    print(f"latent optimization from the least accurate held-out network: input {metrics['arch0_input_accuracy']:.3f}, "
+          f"decoded {metrics['arch0_initial_accuracy']:.3f} -> optimized {metrics['arch0_optimized_accuracy']:.3f}")
+    print(f"sampled networks: mean accuracy {metrics['sampled_accuracy']:.3f} "
+          f"(min {metrics['sampled_min_accuracy']:.3f}, max {metrics['sampled_max_accuracy']:.3f})")
 
 
-def report_single(r: dict) -> None:
-    print(f"\n== single architecture {r['arch']}: PRep {r['prep'][0]}x{r['prep'][1]}, {r['train_networks']} train / "
-          f"{r['test_networks']} held-out networks, trained {r['seconds']:.0f}s")
-    for split in ("train", "test"):
-        rows = r[split]
-        gap = _mean(abs(x.target_accuracy - x.decoded_accuracy) for x in rows)
-        ratio = _mean(x.decoded_accuracy for x in rows) / _mean(x.target_accuracy for x in rows)
-        print(f"  {split:5s} networks: target accuracy {_mean(x.target_accuracy for x in rows):.3f}, decoded "
-              f"{_mean(x.decoded_accuracy for x in rows):.3f} (ratio {ratio:.3f}), mean |target - decoded| {gap:.3f}")
-    for x in r["test"]:
-        print(f"    {x.id:14s} target {x.target_accuracy:.3f}  decoded {x.decoded_accuracy:.3f}")
-    emb, wts = r["embedding_path"], r["weight_path"]
-    print(f"  interpolation {r['path_ends'][0]} -> {r['path_ends'][1]} (gamma 0..1, 11 points):")
-    print("    embedding: " + " ".join(f"{p.accuracy:.2f}" for p in emb))
-    print("    weights:   " + " ".join(f"{p.accuracy:.2f}" for p in wts))
-    inner = slice(1, -1)
-    print(f"    mean accuracy strictly inside the path: embedding {_mean(p.accuracy for p in emb[inner]):.3f}, "
-          f"weights {_mean(p.accuracy for p in wts[inner]):.3f} (ratio "
-          f"{_mean(p.accuracy for p in emb[inner]) / max(_mean(p.accuracy for p in wts[inner]), 1e-9):.2f})")
-
-
-def report_multi(r: dict) -> None:
-    archs = r["archs"]
-    print(f"\n== {len(archs)} architectures {archs}: PRep {r['prep'][0]}x{r['prep'][1]}, {r['train_networks']} train / "
-          f"{r['test_networks']} held-out networks, trained {r['seconds']:.0f}s; teacher accuracy "
-          f"{r['teacher_accuracy']:.3f}")
-    print("  | architecture | held-out | ClassId accuracy | target accuracy | decoded accuracy |")
+def report_multi(metrics: dict, rows: list[dict], seconds: float, out: Path) -> None:
+    archs = list(dict.fromkeys(r["arch"] for r in rows))
+    print(f"\n== four architectures: {metrics['epochs']} epochs in {seconds:.0f}s")
+    print("| architecture | ClassId accuracy | target accuracy | decoded accuracy | latent: decoded -> optimized |")
+    print("|---|---|---|---|---|")
     for a, name in enumerate(archs):
-        rows = [x for x in r["test"] if x.arch == a]
-        print(f"  | {name} | {len(rows)} | {_mean(x.decoded_arch == a for x in rows):.3f} | "
-              f"{_mean(x.target_accuracy for x in rows):.3f} | {_mean(x.decoded_accuracy for x in rows):.3f} |")
-    print(f"  ClassId accuracy over all held-out networks: {_mean(x.decoded_arch == x.arch for x in r['test']):.3f} "
-          f"(chance {1 / len(archs):.3f})")
-    print(f"  path {r['path_ends'][0]} -> {r['path_ends'][1]}: "
-          + " ".join(f"g={p.gamma:.2f}:{archs[p.arch].split('-')[0]}/{p.accuracy:.2f}" for p in r["path"]))
-    for x in r["latent"]:
-        print(f"  latent optimization {x['arch']} from {x['start']} (input network {x['input_accuracy']:.3f}): "
-              f"initial decoded {x['initial']['test_accuracy']:.3f} -> optimized {x['optimized']:.3f} "
-              f"(architecture {archs[x['optimized_arch']]})")
-    accs = [acc for _, acc in r["sampled"]]
-    counts = {archs[a]: sum(1 for b, _ in r["sampled"] if b == a) for a in range(len(archs))}
-    print(f"  16 sampled embeddings: architectures {counts}, accuracy mean {_mean(accs):.3f}, "
-          f"min {min(accs):.3f}, max {max(accs):.3f}")
+        print(f"| {name} | {metrics[f'arch{a}_class_id_accuracy']:.3f} | {metrics[f'arch{a}_target_accuracy']:.3f} | "
+              f"{metrics[f'arch{a}_decoded_accuracy']:.3f} | {metrics[f'arch{a}_initial_accuracy']:.3f} -> "
+              f"{metrics[f'arch{a}_optimized_accuracy']:.3f} |")
+    print(f"ClassId accuracy over the held-out networks {metrics['class_id_accuracy']:.3f} (chance {1 / len(archs):.3f})")
+    print(f"path {archs[0]} -> {archs[-1]}: {metrics['path_architectures']:.0f} architectures decoded along it, "
+          f"{metrics['path_arch_changes']:.0f} changes, mean accuracy inside {metrics['embedding_path_accuracy']:.3f} "
+          f"(min {metrics['embedding_path_min_accuracy']:.3f}); strip {out / 'netspace_interpolation.png'}")
+    shares = ", ".join(f"{name} {metrics[f'sampled_arch{a}_share']:.2f}" for a, name in enumerate(archs))
+    print(f"sampled networks: mean accuracy {metrics['sampled_accuracy']:.3f}; architectures {shares}")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--zoo", required=True, help="classifier zoo built by jobs/classifier_zoo.py")
-    parser.add_argument("--single-family", type=int, default=2, help="architecture group of the single space (2 = resnet8)")
-    parser.add_argument("--single-steps", type=int, default=1500)
-    parser.add_argument("--multi-steps", type=int, default=1500)
-    parser.add_argument("--latent-steps", type=int, default=300)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--device", default="cpu", help="cpu or cuda (the GPU run of the lead)")
-    parser.add_argument("--skip-single", action="store_true")
+    parser.add_argument("--zoo", default=str(REPO / "out/zoos/digits_classifiers.zarr"))
+    parser.add_argument("--out", default="/tmp/netspace_classifiers")
+    parser.add_argument("--gpu", action="store_true", help="thesis sizes, scaling.use_gpu=true")
+    parser.add_argument("--only", choices=["single", "multi"], default=None)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
-    data = load_digits_splits().to(device)
+    zoo_seconds = build_zoo(args.zoo)
+    common = [f"data.uri={args.zoo}", "tracking.enabled=false"]
+    common += ["scaling.use_gpu=true", "scaling.torch_threads=4"] if args.gpu else CPU_BUDGET + LATENT_CPU
+    runs = {"single": ("zoo/configs/netspace/digits_single.yaml", SINGLE_GPU if args.gpu else SINGLE_CPU, report_single),
+            "multi": ("zoo/configs/netspace/digits_multi.yaml", MULTI_GPU if args.gpu else MULTI_CPU, report_multi)}
     started = time.perf_counter()
-    if not args.skip_single:
-        report_single(single_architecture(args.zoo, args.single_family, args.single_steps, data, device))
-    report_multi(multi_architecture(args.zoo, args.multi_steps, args.latent_steps, data, device))
-    print(f"\nbudget: {json.dumps(BUDGET)}; single {args.single_steps} steps, multi {args.multi_steps} steps, latent {args.latent_steps} steps; {time.perf_counter() - started:.0f}s in all on "
-          f"{args.threads} threads. Thesis: embedding 4096, PRep width 10,000, 1000 epochs of the image set "
-          f"(about 390 steps each on CIFAR-10), on a GPU.")
+    for name, (config, budget, report) in runs.items():
+        if args.only and name != args.only:
+            continue
+        out = Path(args.out) / name
+        metrics, seconds = train(config, common + budget + [f"checkpoint.name=netspace-bench-{name}"], out)
+        report(metrics, decoded_rows(out), seconds, out)
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    print(f"\nbudget: {'GPU, the configs as they are (thesis sizes)' if args.gpu else ' '.join(CPU_BUDGET + LATENT_CPU)}; "
+          f"single {' '.join(SINGLE_GPU if args.gpu else SINGLE_CPU)}, multi {' '.join(MULTI_GPU if args.gpu else MULTI_CPU)}; zoo {zoo_seconds:.0f}s, NetSpace "
+          f"{time.perf_counter() - started:.0f}s. Thesis: embedding 4096, PRep width 10,000, 1000 epochs on a GPU.")
 
 
 if __name__ == "__main__":

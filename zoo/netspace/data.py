@@ -62,6 +62,7 @@ class NetZooSpec:
 class NetZooOptions:
     groups: list[int] = _field(default_factory=list)  # architecture groups used, in ClassId order; []: all
     images_per_batch: int = 128  # classifier zoos: images each batch of networks is run on (thesis: 128)
+    repeats: int = 1  # passes over the train networks per epoch (fresh order and images each pass)
 
 
 @dataclass
@@ -206,21 +207,24 @@ class NetZooData(DataSource):
         flat, ids = self.flat_rows(view)
         rows = torch.as_tensor(view.rows, dtype=torch.long)
         gen = torch.Generator().manual_seed((seed * 100_003 + epoch) * 1009 + rank)
-        order = torch.randperm(len(view), generator=gen) if shuffle else torch.arange(len(view))
-        stop = len(view) - (len(view) % batch_size if drop_last else 0)
         classifier = self._spec.kind == "classifier"
         images = self.image_splits().split("train" if split == "train" else "val") if classifier else None
         teacher = self.teacher() if classifier else (None, None)
-        return self._iterate(flat, ids, rows, order, stop, batch_size, images, teacher, gen)
+        passes = self.options.repeats if split == "train" else 1
+        return self._iterate(flat, ids, rows, passes, shuffle, drop_last, batch_size, images, teacher, gen)
 
-    def _iterate(self, flat, ids, rows, order, stop, batch_size, images, teacher, gen) -> Iterator[NetBatch]:
-        for start in range(0, stop, batch_size):
-            picked = order[start:min(start + batch_size, stop)]
-            x = y = None
-            if images is not None:
-                chosen = torch.randint(len(images), (self.options.images_per_batch,), generator=gen)
-                x, y = images.images[chosen], images.labels[chosen]
-            yield NetBatch(flat[picked], ids[picked], rows[picked], x, y, teacher[0], teacher[1])
+    def _iterate(self, flat, ids, rows, passes, shuffle, drop_last, batch_size, images, teacher, gen) -> Iterator[NetBatch]:
+        n = len(ids)
+        stop = n - (n % batch_size if drop_last else 0)
+        for _ in range(passes):
+            order = torch.randperm(n, generator=gen) if shuffle else torch.arange(n)
+            for start in range(0, stop, batch_size):
+                picked = order[start:min(start + batch_size, stop)]
+                x = y = None
+                if images is not None:
+                    chosen = torch.randint(len(images), (self.options.images_per_batch,), generator=gen)
+                    x, y = images.images[chosen], images.labels[chosen]
+                yield NetBatch(flat[picked], ids[picked], rows[picked], x, y, teacher[0], teacher[1])
 
     def digest(self) -> str:
         return self.dataset.digest()

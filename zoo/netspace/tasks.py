@@ -13,6 +13,7 @@ the spec's `archs` (the ClassId order).
 
 from __future__ import annotations
 
+import csv
 import logging
 from dataclasses import dataclass
 from dataclasses import field as _field
@@ -66,6 +67,7 @@ class DecodingTask(NetSpaceTask):
             return TaskOutcome({"decoded_error": float(errors.mean()), "decoded_error_median": float(errors.median())})
         images = ctx.data.image_splits().to(ctx.device).test
         rows = decode_networks(model, nets, images)
+        table = write_rows(ctx.out_dir / "netspace_decoding.csv", rows, model.spec.labels())
         metrics = {"target_accuracy": _mean(r.target_accuracy for r in rows),
                    "decoded_accuracy": _mean(r.decoded_accuracy for r in rows),
                    "accuracy_gap": _mean(abs(r.target_accuracy - r.decoded_accuracy) for r in rows),
@@ -76,7 +78,19 @@ class DecodingTask(NetSpaceTask):
             metrics.update({f"arch{a}_class_id_accuracy": _mean(r.decoded_arch == a for r in mine),
                             f"arch{a}_target_accuracy": _mean(r.target_accuracy for r in mine),
                             f"arch{a}_decoded_accuracy": _mean(r.decoded_accuracy for r in mine)})
-        return TaskOutcome(metrics)
+        return TaskOutcome(metrics, [table])
+
+
+def write_rows(path: Path, rows, labels: list[str]) -> Path:
+    """One line per held-out network: id, architecture, decoded architecture, target and decoded accuracy."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "arch", "decoded_arch", "target_accuracy", "decoded_accuracy"])
+        for r in rows:
+            writer.writerow([r.id, labels[r.arch], labels[r.decoded_arch], f"{r.target_accuracy:.4f}",
+                             f"{r.decoded_accuracy:.4f}"])
+    return path
 
 
 @dataclass

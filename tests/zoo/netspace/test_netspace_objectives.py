@@ -54,8 +54,9 @@ def test_data_source_reads_the_zoo_exactly_with_splits_images_and_teacher(digits
     assert torch.equal(again.arch_ids, batch.arch_ids) and torch.equal(again.images, batch.images)
     best = max(data.metrics_of(data.views["train"]), key=lambda m: m["val_accuracy"])
     assert best["val_accuracy"] == max(m["val_accuracy"] for m in data.metrics_of(data.views["train"]))
-    single = _data(digits_zoo, groups=[2])
+    single = _data(digits_zoo, groups=[2], repeats=3)
     assert len(single.spec().archs) == 1 and single.split_sizes()["train"] == 3
+    assert sum(b.size for b in single.batches("train", 3, shuffle=True)) == 9  # three passes
     with pytest.raises(ValueError, match="not architecture groups"):
         _data(digits_zoo, groups=[7])
 

@@ -39,8 +39,10 @@ def test_classifier_space_tasks_report_metrics_and_a_strip(digits_zoo, tmp_path)
                 "arch0_initial_accuracy", "arch0_optimized_accuracy", "optimized_accuracy"):
         assert 0.0 <= m[key] <= max(1.0, m[key]), key
     assert sum(m[f"sampled_arch{a}_share"] for a in range(3)) == pytest.approx(1.0)
-    assert [Path(f).name for f in outcome.files] == ["netspace_interpolation.png"]
-    assert Path(outcome.files[0]).stat().st_size > 1000
+    assert [Path(f).name for f in outcome.files] == ["netspace_decoding.csv", "netspace_interpolation.png"]
+    assert Path(outcome.files[1]).stat().st_size > 1000
+    lines = Path(outcome.files[0]).read_text().splitlines()
+    assert lines[0].startswith("id,arch,decoded_arch") and len(lines) == 1 + 3
 
 
 def test_single_architecture_interpolation_compares_with_the_weight_path(digits_zoo, tmp_path):
@@ -83,6 +85,6 @@ def test_sdf_space_tasks_report_path_errors_and_draw_both_paths(tmp_path):
     m = outcome.metrics
     assert {"decoded_error", "embedding_path_error", "weight_path_error", "embedding_end_error",
             "sampled_with_surface"} <= set(m)
-    assert m["weight_path_error"] >= 0 and Path(outcome.files[0]).exists()
+    assert m["weight_path_error"] >= 0 and Path(outcome.files[0]).name == "netspace_interpolation.png"
     with pytest.raises(ValueError, match="optimizes classifiers"):
         run_tasks(["netspace_latent"], TaskContext(model, data, _settings(), tmp_path))

@@ -6,12 +6,12 @@
 1. builds the classifier zoo with the Ray job's library function (jobs/configs/digits_classifiers.yaml:
    lenet, plain_cnn, resnet8, resnet14 x 40 instances, 1-60 epochs, on scikit-learn's digits);
    an existing zoo of the same config is reused;
-2. single architecture (zoo/configs/netspace/digits_single.yaml, resnet8, KD to each input
-   network), trained through the zoo core (Ray Train); prints decoded against target accuracy
+2. single architecture (zoo/configs/netspace/digits_single.yaml: resnet8, KD to each input
+   network; lenet on a CPU), trained through the zoo core (Ray Train); prints decoded against target accuracy
    of every held-out network, and accuracy along the embedding path against the weight path
    between the least and the most accurate held-out network (PNG written);
-3. several architectures (zoo/configs/netspace/digits_multi.yaml: ClassId head, interpolation
-   loss, the zoo's best training network as teacher): ClassId and decoded accuracy per
+3. several architectures (zoo/configs/netspace/digits_multi.yaml: the four families; the three
+   smaller ones on a CPU; ClassId head, interpolation loss, the zoo's best training network as teacher): ClassId and decoded accuracy per
    architecture on held-out networks, the path between the boundary architectures, latent-space
    optimization from the least accurate held-out network of each architecture (initial ->
    optimized test accuracy), networks sampled from the space.
@@ -37,9 +37,10 @@ REPO = Path(__file__).resolve().parents[1]
 CPU_BUDGET = ["model.encoder.embedding_size=1024", "model.encoder.channels=[32,64,128]", "model.decoder.seed_side=32",
               "model.decoder.row_channels=64", "model.decoder.stage_channels=[32,128,64]",
               "train.optimizer.lr=0.001", "scaling.torch_threads=2"]
-SINGLE_CPU = ["train.epochs=60", "train.batch_size=4"]  # 24 networks x 10 repeats / 4 = 60 steps an epoch
-MULTI_CPU = ["train.epochs=25"]  # 96 networks x 5 repeats / 2 = 240 steps an epoch
-LATENT_CPU = ["tasks.netspace_latent.optimization.steps=300", "tasks.netspace_latent.optimization.lr=0.001"]
+# On the CPU the single space is the lenet family (PRep 8 x 1,024, three times cheaper a step than
+# resnet8's) and the multi space the three smaller families (lenet, plain_cnn, resnet8; PRep 20 x 1,024).
+SINGLE_CPU = ["data.options.groups=[0]", "model.prep.width=1024", "train.epochs=50", "train.batch_size=4"]
+MULTI_CPU = ["data.options.groups=[0,1,2]", "model.prep.width=1024", "train.epochs=12"]
 # GPU: thesis sizes; epochs cut to fit a 15-minute device slot (single 3,000 steps, multi 4,800).
 SINGLE_GPU, MULTI_GPU = ["train.epochs=100"], ["train.epochs=20"]
 
@@ -70,7 +71,7 @@ def decoded_rows(out: Path) -> list[dict]:
 
 
 def report_single(metrics: dict, rows: list[dict], seconds: float, out: Path) -> None:
-    print(f"\n== one architecture (resnet8): {metrics['epochs']} epochs in {seconds:.0f}s")
+    print(f"\n== one architecture ({rows[0]['arch']}): {metrics['epochs']} epochs in {seconds:.0f}s")
     print("| held-out network | target accuracy | decoded accuracy |\n|---|---|---|")
     for r in sorted(rows, key=lambda r: float(r["target_accuracy"])):
         print(f"| {r['id']} | {float(r['target_accuracy']):.3f} | {float(r['decoded_accuracy']):.3f} |")
@@ -88,7 +89,7 @@ def report_single(metrics: dict, rows: list[dict], seconds: float, out: Path) ->
 
 def report_multi(metrics: dict, rows: list[dict], seconds: float, out: Path) -> None:
     archs = list(dict.fromkeys(r["arch"] for r in rows))
-    print(f"\n== four architectures: {metrics['epochs']} epochs in {seconds:.0f}s")
+    print(f"\n== {len(archs)} architectures: {metrics['epochs']} epochs in {seconds:.0f}s")
     print("| architecture | ClassId accuracy | target accuracy | decoded accuracy | latent: decoded -> optimized |")
     print("|---|---|---|---|---|")
     for a, name in enumerate(archs):

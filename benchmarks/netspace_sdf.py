@@ -42,7 +42,8 @@ def convert_zoo(uri: str, data: Path) -> dict:
 
     started = time.perf_counter()
     report = convert(load_convert_config(str(REPO / "jobs/configs/netspace_sdf.yaml"),
-                                         [f"source.uri={data}", f"output.uri={uri}", "tracking.enabled=false"]))
+                                         [f"source.uri={data}", f"output.uri={uri}", "tracking.enabled=false",
+                                          "output.retry_failed=true"]))
     errors = report.surface_errors
     print(f"SDF zoo {uri}: {report.rows} rows, ok {report.ok}, failed {report.failed}, pending {report.pending}; "
           f"median surface error {float(sorted(errors)[len(errors) // 2]) if len(errors) else float('nan'):.4f}; "

@@ -41,6 +41,7 @@ CPU_BUDGET = ["model.encoder.embedding_size=1024", "model.encoder.channels=[32,6
 # resnet8's) and the multi space the three smaller families (lenet, plain_cnn, resnet8; PRep 20 x 1,024).
 SINGLE_CPU = ["data.options.groups=[0]", "model.prep.width=1024", "train.epochs=50", "train.batch_size=4"]
 MULTI_CPU = ["data.options.groups=[0,1,2]", "model.prep.width=1024", "train.epochs=12"]
+LATENT_CPU = ["tasks.netspace_latent.optimization.steps=300", "tasks.netspace_latent.optimization.lr=0.001"]
 # GPU: thesis sizes; epochs cut to fit a 15-minute device slot (single 3,000 steps, multi 4,800).
 SINGLE_GPU, MULTI_GPU = ["train.epochs=100"], ["train.epochs=20"]
 
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.only and name != args.only:
             continue
         out = Path(args.out) / name
-        metrics, seconds = train(config, common + budget + [f"checkpoint.name=netspace-bench-{name}"], out)
+        metrics, seconds = train(config, common + budget, out)
         report(metrics, decoded_rows(out), seconds, out)
         (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     print(f"\nbudget: {'GPU, the configs as they are (thesis sizes)' if args.gpu else ' '.join(CPU_BUDGET + LATENT_CPU)}; "

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.skip_convert:
         convert_zoo(args.zoo, Path(args.data))
     budget = GPU_BUDGET if args.gpu else CPU_BUDGET
-    overrides = [f"data.uri={args.zoo}", "tracking.enabled=false", "checkpoint.name=netspace-bench-sdf", *budget]
+    overrides = [f"data.uri={args.zoo}", "tracking.enabled=false", *budget]
     started = time.perf_counter()
     summary = run_training_job(load_job_config(str(REPO / "zoo/configs/netspace/sdf_default.yaml"), overrides),
                                out_dir=args.out)

@@ -36,10 +36,10 @@ REPO = Path(__file__).resolve().parents[1]
 # Adam 1e-3 here: at 1e-4 the decoded networks barely move in the steps a shared 2-core CPU affords.
 CPU_BUDGET = ["model.encoder.embedding_size=1024", "model.encoder.channels=[32,64,128]", "model.decoder.seed_side=32",
               "model.decoder.row_channels=64", "model.decoder.stage_channels=[32,128,64]",
-              "train.optimizer.lr=0.001", "scaling.torch_threads=2"]
+              "train.optimizer.lr=0.001", "scaling.torch_threads=1"]
 # On the CPU the single space is the lenet family (PRep 8 x 1,024, three times cheaper a step than
 # resnet8's) and the multi space the three smaller families (lenet, plain_cnn, resnet8; PRep 20 x 1,024).
-SINGLE_CPU = ["data.options.groups=[0]", "model.prep.width=1024", "train.epochs=50", "train.batch_size=4"]
+SINGLE_CPU = ["data.options.groups=[0]", "model.prep.width=1024", "train.epochs=15", "train.batch_size=4"]
 MULTI_CPU = ["data.options.groups=[0,1,2]", "model.prep.width=1024", "train.epochs=12"]
 LATENT_CPU = ["tasks.netspace_latent.optimization.steps=300", "tasks.netspace_latent.optimization.lr=0.001"]
 # GPU: thesis sizes; epochs cut to fit a 15-minute device slot (single 3,000 steps, multi 4,800).

@@ -32,7 +32,7 @@ DATA = REPO / ".." / "shared" / "data"  # the shared real meshes next to the che
 CPU_BUDGET = ["model.encoder.embedding_size=1024", "model.encoder.channels=[32,64,128]", "model.decoder.seed_side=32",
               "model.decoder.row_channels=64", "model.decoder.stage_channels=[32,128,64]",
               "model.loss.sdf_queries.num_queries=4096", "train.optimizer.lr=0.001", "train.epochs=60",
-              "scaling.torch_threads=2", "tasks.netspace_interpolation.sdf_queries=8000",
+              "scaling.torch_threads=1", "tasks.netspace_interpolation.sdf_queries=8000",
               "tasks.netspace_decoding.sdf_queries=8000"]
 GPU_BUDGET = ["scaling.use_gpu=true", "scaling.torch_threads=4", "train.epochs=60"]
 
@@ -61,10 +61,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default="/tmp/netspace_sdf")
     parser.add_argument("--gpu", action="store_true")
     parser.add_argument("--skip-convert", action="store_true", help="use the zoo as it is")
+    parser.add_argument("--epochs", type=int, default=0, help="override the budget's train.epochs")
     args = parser.parse_args(argv)
     if not args.skip_convert:
         convert_zoo(args.zoo, Path(args.data))
-    budget = GPU_BUDGET if args.gpu else CPU_BUDGET
+    budget = (GPU_BUDGET if args.gpu else CPU_BUDGET) + ([f"train.epochs={args.epochs}"] if args.epochs else [])
     overrides = [f"data.uri={args.zoo}", "tracking.enabled=false", *budget]
     started = time.perf_counter()
     summary = run_training_job(load_job_config(str(REPO / "zoo/configs/netspace/sdf_default.yaml"), overrides),

@@ -111,6 +111,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default="/tmp/netspace_classifiers")
     parser.add_argument("--gpu", action="store_true", help="thesis sizes, scaling.use_gpu=true")
     parser.add_argument("--only", choices=["single", "multi"], default=None)
+    parser.add_argument("--epochs", type=int, default=0, help="override the budget's train.epochs (a run of the "
+                        "same config resumes from its last training state)")
     args = parser.parse_args(argv)
     zoo_seconds = build_zoo(args.zoo)
     common = [f"data.uri={args.zoo}", "tracking.enabled=false"]
@@ -122,11 +124,13 @@ def main(argv: list[str] | None = None) -> None:
         if args.only and name != args.only:
             continue
         out = Path(args.out) / name
-        metrics, seconds = train(config, common + budget, out)
+        epochs = [f"train.epochs={args.epochs}"] if args.epochs else []
+        metrics, seconds = train(config, common + budget + epochs, out)
         report(metrics, decoded_rows(out), seconds, out)
         (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     print(f"\nbudget: {'GPU, the configs as they are (thesis sizes)' if args.gpu else ' '.join(CPU_BUDGET + LATENT_CPU)}; "
-          f"single {' '.join(SINGLE_GPU if args.gpu else SINGLE_CPU)}, multi {' '.join(MULTI_GPU if args.gpu else MULTI_CPU)}; zoo {zoo_seconds:.0f}s, NetSpace "
+          f"single {' '.join(SINGLE_GPU if args.gpu else SINGLE_CPU)}, multi {' '.join(MULTI_GPU if args.gpu else MULTI_CPU)}"
+          f"{f'; train.epochs={args.epochs} for both' if args.epochs else ''}; zoo {zoo_seconds:.0f}s, NetSpace "
           f"{time.perf_counter() - started:.0f}s. Thesis: embedding 4096, PRep width 10,000, 1000 epochs on a GPU.")
 
 

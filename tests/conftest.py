@@ -147,6 +147,18 @@ def local_ray():
     shutil.rmtree(temp_dir, ignore_errors=True)
 
 
+@pytest.fixture
+def one_torch_thread():
+    """Tiny models on a shared 2-core machine run fastest single-threaded (no OpenMP contention).
+    Use with `pytestmark = pytest.mark.usefixtures("one_torch_thread")`."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 # --- small INR sets (tests/inr2vec_helpers.py) for the zoo and CLI tests -----------------------
 
 @pytest.fixture(name="tiny_config")

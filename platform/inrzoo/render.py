@@ -61,6 +61,17 @@ def comparison_grid(rows: Sequence[tuple[str, Any, Any]], path: str | Path,
     return path
 
 
+def save_figure(fig: Any, path: str | Path, dpi: int = 100) -> Path:
+    """Write a matplotlib figure as PNG (folders made as needed), close it; returns the path."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
 def _bounds(vertices: np.ndarray) -> tuple[np.ndarray, float]:
     low, high = vertices.min(axis=0), vertices.max(axis=0)
     return (low + high) / 2, float(max((high - low).max() / 2, 1e-9))

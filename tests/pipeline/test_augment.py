@@ -8,7 +8,7 @@ import trimesh
 
 from inrzoo.geometry import Mesh, PointCloud, VoxelGrid
 from inrzoo.pipeline import load_convert_config, resolve
-from inrzoo.pipeline.augment import AugmentConfig, expand_listing, jitter_shape, scale_points, scale_shape
+from inrzoo.pipeline.augment import AugmentConfig, augment_index, expand_listing, jitter_shape, scale_points, scale_shape
 from inrzoo.pipeline.prepare import prepare_shape
 
 
@@ -24,6 +24,13 @@ def test_listing_keeps_originals_and_adds_labelled_copies():
     assert all(r["label"] == "x" and r["split"] == "test" for r in out)  # copies never leak across splits
     assert out[2]["meta"] == {"k": 1, "augment": 2, "augment_of": "a"}
     assert expand_listing(refs, AugmentConfig()) == refs
+
+
+def test_originals_read_back_from_ray_data_are_not_copies():
+    # Ray Data (Arrow) hands an original back with the copies' meta keys set to None.
+    assert augment_index({"id": "a", "meta": {"augment": None, "augment_of": None}}) == 0
+    assert augment_index({"id": "a", "meta": None}) == 0
+    assert augment_index({"id": "a#aug2", "meta": {"augment": 2, "augment_of": "a"}}) == 2
 
 
 def test_scaling_is_anisotropic_within_range_and_reproducible():

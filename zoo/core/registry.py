@@ -15,9 +15,11 @@ _ENTRIES: dict[str, dict[str, str | Any]] = {
     "model": {
         "inr2vec": "inrzoo.zoo.inr2vec.model:Inr2vec",
         "linear": "inrzoo.zoo.linear.model:LinearAutoencoder",
+        "netspace": "inrzoo.zoo.netspace.model:NetSpace",
     },
     "data": {
         "weights": "inrzoo.zoo.core.weights:WeightData",
+        "netspace_zoo": "inrzoo.zoo.netspace.data:NetZooData",
     },
     "task": {
         "classification": "inrzoo.zoo.tasks.classification:ClassificationTask",
@@ -28,6 +30,10 @@ _ENTRIES: dict[str, dict[str, str | Any]] = {
         "transfer": "inrzoo.zoo.tasks.transfer:TransferTask",
         "segmentation": "inrzoo.zoo.tasks.segmentation:SegmentationTask",
         "multitask": "inrzoo.zoo.inr2vec.multitask_task:MultitaskTask",
+        "netspace_decoding": "inrzoo.zoo.netspace.tasks:DecodingTask",
+        "netspace_interpolation": "inrzoo.zoo.netspace.tasks:InterpolationTask",
+        "netspace_sampling": "inrzoo.zoo.netspace.tasks:SamplingTask",
+        "netspace_latent": "inrzoo.zoo.netspace.tasks:LatentTask",
     },
 }
 

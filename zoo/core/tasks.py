@@ -88,12 +88,14 @@ def run_tasks(names: list[str], ctx: TaskContext) -> TaskOutcome:
     return outcome
 
 
-def load_any_model(source: str, **storage_options: Any) -> ZooModel:
-    """A zoo model from the registry (`models:/NAME@ALIAS`, rebuilt from code: no pickle) or a
-    model file URI (checkpoint.save_model; a training state's model.safetensors too)."""
+def load_any_model(source: str, tracking_uri: str = "", **storage_options: Any) -> ZooModel:
+    """A zoo model from the registry (`models:/NAME@ALIAS`, rebuilt from code: no pickle; the
+    registry of `tracking_uri`, default inrzoo.tracking's) or a model file URI
+    (checkpoint.save_model; a training state's model.safetensors too)."""
     if source.startswith("models:/"):
         import mlflow
 
+        mlflow.set_tracking_uri(tracking.tracking_uri(tracking_uri))
         return mlflow.pyfunc.load_model(source).unwrap_python_model().model.eval()
     from inrzoo.zoo.core.checkpoint import load_model
 
@@ -103,7 +105,7 @@ def load_any_model(source: str, **storage_options: Any) -> ZooModel:
 def run_task_job(name: str, cfg: TrainJobConfig, model_source: str, out_dir: str | Path | None = None) -> dict[str, float]:
     """One task on a trained model, on the data of the job config, as a tracked run."""
     torch.set_num_threads(max(1, cfg.scaling.torch_threads))
-    model = load_any_model(model_source)
+    model = load_any_model(model_source, cfg.tracking.tracking_uri)
     cls = task_class(name)
     cls.check(model)
     data = open_data(model.data_kind, cfg.data)

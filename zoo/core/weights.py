@@ -43,9 +43,9 @@ class WeightSpec:
                    list(label_names or []))
 
     def architecture(self):
-        from inrzoo.inr import ArchSpec, build
+        from inrzoo.inr import build, spec_from_dict
 
-        return build(ArchSpec.from_dict(self.arch))
+        return build(spec_from_dict(self.arch, source="weight spec"))
 
     @property
     def shapes(self) -> dict[str, tuple[int, ...]]:

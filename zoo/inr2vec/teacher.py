@@ -22,6 +22,7 @@ from torch import Tensor
 
 from inrzoo.fit.config import LossConfig
 from inrzoo.fit.losses import make_loss
+from inrzoo.zoo.components.surface_queries import surface_queries
 from inrzoo.zoo.inr2vec.config import TeacherConfig
 
 # forward(params with a leading K axis, points [K, N, 3]) -> [K, N]: `build(spec).forward`.
@@ -95,33 +96,14 @@ def evaluate_field(forward: BatchedForward, params: Mapping[str, Tensor], points
     return field_from_inr_output(torch.cat(parts, dim=1), config)
 
 
-def _uniform(k: int, n: int, like: Tensor, generator: torch.Generator | None) -> Tensor:
-    return torch.rand(k, n, 3, generator=generator, device=like.device, dtype=like.dtype) * 2 - 1
-
-
 @torch.no_grad()
 def sample_queries(forward: BatchedForward, params: Mapping[str, Tensor], config: TeacherConfig,
                    generator: torch.Generator | None = None) -> Tensor:
     """Query points [K, num_queries, 3] in [-1, 1]^3, concentrated near each teacher's surface."""
     like = next(iter(params.values()))
-    k = like.shape[0]
-    n_near = int(round(config.num_queries * config.near_fraction))
-    n_uniform = config.num_queries - n_near
-    parts = []
-    if n_near > 0:
-        pool = _uniform(k, n_near * config.pool_factor, like, generator)
-        score = evaluate_field(forward, params, pool, config).abs()
-        # Subtract the per-INR minimum so the weights never all underflow to zero.
-        weights = torch.exp(-config.beta * (score - score.amin(dim=1, keepdim=True)))
-        picks = torch.multinomial(weights, n_near, replacement=True, generator=generator)
-        near = torch.gather(pool, 1, picks.unsqueeze(-1).expand(-1, -1, 3))
-        stds = torch.tensor(config.stds, dtype=like.dtype, device=like.device)
-        which = torch.randint(len(config.stds), (k, n_near, 1), generator=generator, device=like.device)
-        noise = torch.randn(k, n_near, 3, generator=generator, device=like.device, dtype=like.dtype)
-        parts.append((near + noise * stds[which]).clamp(-1, 1))
-    if n_uniform > 0:
-        parts.append(_uniform(k, n_uniform, like, generator))
-    return torch.cat(parts, dim=1)
+    return surface_queries(lambda points: evaluate_field(forward, params, points, config), like.shape[0], like,
+                           config.num_queries, config.near_fraction, config.pool_factor, config.beta, config.stds,
+                           generator)
 
 
 @torch.no_grad()

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from inrzoo.render import draw_mesh, pyplot
+from inrzoo.render import draw_mesh, pyplot, save_figure
 from inrzoo.zoo.core.model import Encoder, FieldDecoder, ZooModel
 from inrzoo.zoo.core.tasks import Task, TaskContext, TaskOutcome
 from inrzoo.zoo.tasks.embedding import SplitData, embed_split
@@ -39,11 +39,7 @@ def interpolation_strip(model: ZooModel, a: Tensor, b: Tensor, path: str | Path,
         ax = fig.add_subplot(1, steps, i + 1, projection="3d")
         draw_mesh(ax, mesh, bounds=(np.zeros(3), 1.0))  # the normalized [-1,1]^3 frame
         ax.set_title(f"t={i / (steps - 1):.2f}", fontsize=9)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def tsne_coordinates(embeddings: Tensor, perplexity: float = 30.0, seed: int = 0) -> np.ndarray:
@@ -73,11 +69,7 @@ def tsne_plot(embeddings: Tensor, labels: Tensor, path: str | Path, class_names:
     ax.set_title("embeddings (t-SNE)")
     if len(np.unique(labels_np)) <= 20:
         ax.legend(fontsize=7, markerscale=2, loc="best")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 @dataclass

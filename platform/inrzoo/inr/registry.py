@@ -8,28 +8,59 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from inrzoo.inr import classifier_spec
+from inrzoo.inr.classifier_arch import ClassifierArchitecture
+from inrzoo.inr.classifier_spec import ClassifierSpec
 from inrzoo.inr.mlp import LayeredINR, Params
-from inrzoo.inr.spec import ArchSpec
+from inrzoo.inr.spec import DEFAULTS, ArchSpec
 
-Architecture = LayeredINR
+Architecture = LayeredINR | ClassifierArchitecture
+Spec = ArchSpec | ClassifierSpec
 
 # name -> constructor(spec). ReLU MLP (Davies, Sergeev), SIREN (inr2vec), LightSAL's
-# kernel-1 Conv1d decoder (per-point linear layers with ReLU, input re-joined at layer 3).
-REGISTRY: dict[str, Callable[[ArchSpec], Architecture]] = {
+# kernel-1 Conv1d decoder (per-point linear layers with ReLU, input re-joined at layer 3);
+# the image-classifier families of NetSpace's zoos.
+REGISTRY: dict[str, Callable[[Spec], Architecture]] = {
     "relu_mlp": lambda spec: LayeredINR(spec, activation="relu"),
     "siren": lambda spec: LayeredINR(spec, activation="sine"),
     "lightsal": lambda spec: LayeredINR(spec, activation="relu"),
+    "lenet": ClassifierArchitecture,
+    "plain_cnn": ClassifierArchitecture,
+    "resnet": ClassifierArchitecture,
+}
+# name -> the spec dataclass that describes it.
+SPEC_TYPES: dict[str, type] = {
+    **{name: ArchSpec for name in ("relu_mlp", "siren", "lightsal")},
+    **{name: ClassifierSpec for name in ("lenet", "plain_cnn", "resnet")},
 }
 
 
-def build(spec: ArchSpec | str) -> Architecture:
+def default_spec(name: str) -> Spec:
+    """The paper setup of a registry name or preset (relu_mlp, siren, lenet, resnet8, ...)."""
+    if name in DEFAULTS:
+        return ArchSpec.default(name)
+    if name in classifier_spec.DEFAULTS:
+        return ClassifierSpec.default(name)
+    raise KeyError(f"unknown architecture {name!r}; known: {sorted({*DEFAULTS, *classifier_spec.DEFAULTS})}")
+
+
+def spec_from_dict(data: dict, source: str = "<dict>") -> Spec:
+    """A spec from plain data, of the type its registry name calls for."""
+    name = data.get("name", "relu_mlp") if isinstance(data, dict) else None
+    if name not in SPEC_TYPES:
+        raise KeyError(f"{source}: unknown architecture {name!r}; known: {sorted(SPEC_TYPES)}")
+    return SPEC_TYPES[name].from_dict(data, source=source)
+
+
+def build(spec: Spec | str) -> Architecture:
     """The architecture for `spec` (a spec, or a registry name for its paper default)."""
     if isinstance(spec, str):
-        spec = ArchSpec.default(spec)
+        spec = default_spec(spec)
     if spec.name not in REGISTRY:
         raise KeyError(f"unknown architecture {spec.name!r}; known: {sorted(REGISTRY)}")
     arch = REGISTRY[spec.name](spec)
-    arch.as_module = lambda params_one: INRModule(arch, params_one)  # type: ignore[attr-defined]
+    if not hasattr(arch, "as_module"):
+        arch.as_module = lambda params_one: INRModule(arch, params_one)  # type: ignore[attr-defined]
     return arch
 
 

@@ -18,12 +18,37 @@ from inrzoo import config as _config
 SPEC_VERSION = 1
 
 Encoding = Literal["none", "positional", "fourier"]
+
+
+class SpecSerialization:
+    """Copying and (de)serializing a spec dataclass: plain YAML/JSON values, unknown keys refused."""
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return _config.to_dict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "<dict>"):
+        return _config.from_dict(cls, data, source=source)
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "<json>"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{source}: architecture spec is not valid JSON ({exc})") from exc
+        return cls.from_dict(data, source=source)
 Init = Literal["glorot", "torch", "siren", "geometric"]
 Output = Literal["none", "tanh"]
 
 
 @dataclass
-class ArchSpec:
+class ArchSpec(SpecSerialization):
     """One architecture by registry name plus its hyper-parameters.
 
     hidden: widths of the hidden layers in order (relu_mlp 8x32 = [32]*8).
@@ -75,27 +100,6 @@ class ArchSpec:
             raise KeyError(f"unknown architecture {name!r}; known: {sorted(DEFAULTS)}")
         values = {**DEFAULTS[name], **overrides}
         return cls(name=name, **values)
-
-    def replace(self, **changes) -> "ArchSpec":
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        return _config.to_dict(self)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True)
-
-    @classmethod
-    def from_dict(cls, data: dict, source: str = "<dict>") -> "ArchSpec":
-        return _config.from_dict(cls, data, source=source)
-
-    @classmethod
-    def from_json(cls, text: str, source: str = "<json>") -> "ArchSpec":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{source}: architecture spec is not valid JSON ({exc})") from exc
-        return cls.from_dict(data, source=source)
 
     @property
     def label(self) -> str:

@@ -43,7 +43,9 @@ def expand_listing(refs: list[dict[str, Any]], cfg: AugmentConfig) -> list[dict[
 
 
 def augment_index(ref: dict[str, Any]) -> int:
-    return int((ref.get("meta") or {}).get("augment", 0))
+    # Refs that went through Ray Data come back with the union of every ref's meta keys: an
+    # original's missing "augment" arrives as None (Arrow fills absent struct fields).
+    return int((ref.get("meta") or {}).get("augment") or 0)
 
 
 def scale_shape(shape: Shape, cfg: AugmentConfig, rng: np.random.Generator) -> tuple[Shape, dict[str, list[float]]]:

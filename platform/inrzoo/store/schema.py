@@ -39,19 +39,23 @@ class ArchLayout:
 
     @classmethod
     def from_spec(cls, spec: Any) -> "ArchLayout":
-        """From an ArchSpec (or its JSON/dict): shapes and constants come from inrzoo.inr."""
-        from inrzoo.inr import ArchSpec, build
+        """From a registered spec (ArchSpec, ClassifierSpec, or its JSON/dict): shapes and
+        constants come from inrzoo.inr."""
+        from inrzoo.inr import build, spec_from_dict
         from inrzoo.inr.encoding import fourier_matrix
 
         if isinstance(spec, ArchLayout):
             return spec
         if isinstance(spec, str):
-            spec = ArchSpec.from_json(spec)
-        elif isinstance(spec, dict):
-            spec = ArchSpec.from_dict(spec)
+            try:
+                spec = json.loads(spec)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"architecture spec is not valid JSON ({exc})") from exc
+        if isinstance(spec, dict):
+            spec = spec_from_dict(spec, source="architecture spec")
         arch = build(spec)
         constants = {}
-        if spec.encoding == "fourier":
+        if getattr(spec, "encoding", "none") == "fourier":
             constants["fourier_matrix"] = fourier_matrix(spec).numpy().astype(np.float32)
         shapes = {k: tuple(int(d) for d in v) for k, v in arch.param_shapes().items()}
         return cls(spec=json.loads(spec.to_json()), param_shapes=shapes, constants=constants)
@@ -66,12 +70,13 @@ class ArchLayout:
         return sum(math.prod(s) for s in self.param_shapes.values())
 
     def arch_spec(self):
-        """The ArchSpec, or the plain spec dict for an architecture inrzoo.inr does not know."""
-        from inrzoo.inr import REGISTRY, ArchSpec
+        """The registered spec (ArchSpec, ClassifierSpec), or the plain spec dict for an
+        architecture inrzoo.inr does not know."""
+        from inrzoo.inr import SPEC_TYPES, spec_from_dict
 
-        if self.spec.get("name") not in REGISTRY:
+        if self.spec.get("name") not in SPEC_TYPES:
             return dict(self.spec)
-        return ArchSpec.from_dict(self.spec, source="dataset architecture")
+        return spec_from_dict(self.spec, source="dataset architecture")
 
 
 def spec_key(arch: Any) -> str:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from inrzoo.geometry.io import as_shape
 from inrzoo.sampling.domains import check_positive, uniform_in_ball
 from inrzoo.sampling.samples import (
     FieldName,
@@ -55,6 +56,7 @@ class ImportanceSampler:
         check_field(self.field)
 
     def sample(self, shape: Shape, rng: np.random.Generator | int) -> Samples:
+        shape = as_shape(shape)
         rng = as_generator(rng)
         field = resolve_field(shape, self.field)
         pool = uniform_in_ball(self.pool_size, rng, self.radius)

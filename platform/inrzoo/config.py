@@ -14,9 +14,15 @@ import typing
 from pathlib import Path
 from typing import Any, Iterable, Literal, TypeVar, Union
 
-import yaml
-
 T = TypeVar("T")
+
+
+def _yaml():
+    # Imported on use: building configs from code (inrzoo.fit on a bare GPU box with only
+    # torch and numpy) needs no YAML parser.
+    import yaml
+
+    return yaml
 
 
 class ConfigError(ValueError):
@@ -33,6 +39,7 @@ def load(cls: type[T], path: str | Path | None = None, overrides: Iterable[str] 
             text = Path(path).read_text()
         except OSError as exc:
             raise ConfigError(f"{source}: cannot read config file ({exc.strerror})") from exc
+        yaml = _yaml()
         try:
             loaded = yaml.safe_load(text)
         except yaml.YAMLError as exc:
@@ -50,6 +57,7 @@ def load(cls: type[T], path: str | Path | None = None, overrides: Iterable[str] 
 def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
     """Return a copy of `data` with each `a.b=c` set; the value is parsed as YAML (1e-4, true, [1,2])."""
     result = json.loads(json.dumps(data))
+    yaml = _yaml()
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
@@ -71,11 +79,21 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
 
 def from_dict(cls: type[T], data: Any, source: str = "<dict>") -> T:
     """Build dataclass `cls` from plain data, checking every key and type against the schema."""
-    return _convert(cls, data, path="", source=source)
+    return convert(cls, data, path="", source=source)
+
+
+def convert(tp: Any, value: Any, path: str, source: str) -> Any:
+    """Check and build `value` as type `tp` at `path` of a config (errors name path and source).
+
+    A class with a `__config_from__(value, path, source)` classmethod builds itself: sections whose
+    schema depends on a value (a model's config chosen by its `name`) are typed that way."""
+    return _convert(tp, value, path, source)
 
 
 def to_dict(obj: Any) -> Any:
     """Plain, JSON-able data (dicts, lists, scalars) for a config dataclass instance."""
+    if hasattr(obj, "__config_to__") and not isinstance(obj, type):
+        return obj.__config_to__()
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, (list, tuple)):
@@ -89,7 +107,7 @@ def to_dict(obj: Any) -> Any:
 
 def dump_yaml(obj: Any) -> str:
     """The resolved config as YAML text, ready to be written next to an output."""
-    return yaml.safe_dump(to_dict(obj), sort_keys=False)
+    return _yaml().safe_dump(to_dict(obj), sort_keys=False)
 
 
 def write_resolved(obj: Any, uri: str, **storage_options: Any) -> None:
@@ -109,6 +127,8 @@ def _convert(tp: Any, value: Any, path: str, source: str) -> Any:
     args = typing.get_args(tp)
     if tp is Any:
         return value
+    if isinstance(tp, type) and hasattr(tp, "__config_from__"):
+        return tp.__config_from__(value, path, source)
     if dataclasses.is_dataclass(tp):
         return _convert_dataclass(tp, value, path, source)
     if origin in (Union, types.UnionType):

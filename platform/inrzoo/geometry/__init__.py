@@ -16,6 +16,7 @@ from .distance import (
 )
 from .extract import extract_mesh, voxels_from_occupancy
 from .io import as_shape, is_trimesh, load, parse
+from .level_set import level_set_points
 from .normalize import Similarity, fit_similarity, normalize, transform_shape
 from .shapes import GeometryError, Mesh, PointCloud, Shape, VoxelGrid
 from .surface import surface_samples
@@ -35,6 +36,7 @@ __all__ = [
     "fit_similarity",
     "ground_truth",
     "is_trimesh",
+    "level_set_points",
     "load",
     "parse",
     "normalize",

@@ -108,23 +108,37 @@ def winding_number(mesh: Mesh, points, *, exact: bool = False) -> np.ndarray:
     return out
 
 
-def signed_distance(mesh: Mesh, points, return_gradient: bool = False):
+def signed_distance(mesh: Mesh, points, unsigned=None, return_gradient: bool = False):
     """Exact distance to the surface, negative inside (|winding number| >= 0.5), float32 [N].
 
+    `unsigned` (optional, [N]) holds distances already known, e.g. float32 values of
+    `unsigned_distance`, NaN where unknown: those points only get their sign, the others the
+    full query. The result is the same either way.
     With return_gradient, also its gradient float32 [N,3]: the signed unit vector from the
-    closest surface point (zero on the surface)."""
+    closest surface point (zero on the surface); every point is then queried in full.
+    """
     mesh, points, index = _prepare(mesh, (Mesh,), "signed distance", points)
+    known = None if unsigned is None else np.asarray(unsigned, dtype=np.float32).reshape(-1)
+    if known is not None and known.shape[0] != len(points):
+        raise GeometryError(mesh.source, f"{known.shape[0]} known distances for {len(points)} query points")
     out = np.empty(len(points), dtype=np.float32)
     gradient = np.empty((len(points), 3), dtype=np.float32) if return_gradient else None
     for block in ordered_blocks(points, BLOCK_SIZE):
         chunk = gather_f64(points, block)
-        squared, closest = index.closest(chunk)
-        sign = np.where(np.abs(index.winding(chunk)) >= 0.5, -1.0, 1.0)
-        distance = np.sqrt(squared)
-        out[block] = sign * distance
+        inside = np.abs(index.winding(chunk)) >= 0.5
         if return_gradient:
+            squared, closest = index.closest(chunk)
+            distance = np.sqrt(squared).astype(np.float32)
+            sign = np.where(inside, -1.0, 1.0)[:, None]
             safe = np.where(distance > 0, distance, 1.0)[:, None]
-            gradient[block] = np.where(distance[:, None] > 0, sign[:, None] * (chunk - closest) / safe, 0.0)
+            gradient[block] = np.where(distance[:, None] > 0, sign * (chunk - closest) / safe, 0.0)
+        else:
+            distance = np.full(len(chunk), np.nan, dtype=np.float32) if known is None else known[block].copy()
+            missing = np.isnan(distance)
+            if missing.any():
+                squared, _ = index.closest(chunk[missing])
+                distance[missing] = np.sqrt(squared)
+        out[block] = np.where(inside, -distance, distance)
     return (out, gradient) if return_gradient else out
 
 

@@ -28,7 +28,7 @@ def lumpy_field(radii=(0.5,), hidden=(32,) * 8, **options) -> INRField:
     return INRField(spec, params, **options)
 
 
-def lumpy_dataset(uri: str, radii=(0.4, 0.5, 0.6), config: dict | None = None):
+def lumpy_dataset(uri: str, radii=(0.4, 0.5, 0.6), config: dict | None = None, transform: dict | None = None):
     """A finalized weight dataset with one lumpy sphere per radius (Davies L1 fit config)."""
     spec, params = lumpy_params(radii)
     listing = [{"id": f"sphere{i}", "uri": f"file:///data/sphere{i}.stl", "label": ("a", "b")[i % 2],
@@ -40,7 +40,7 @@ def lumpy_dataset(uri: str, radii=(0.4, 0.5, 0.6), config: dict | None = None):
                                    collection={"name": "folder", "root": "/data", "title": "Lumpy spheres"})
     results = [RowResult(row=i, params={k: v[i] for k, v in params.items()},
                          metrics={"surface_error": 1e-3 * (i + 1), "final_loss": 0.01},
-                         transform={"center": [0.0, 0.0, 0.0], "scale": 1.0}) for i in range(len(radii))]
+                         transform=transform or {"center": [0.0, 0.0, 0.0], "scale": 1.0}) for i in range(len(radii))]
     for region in writer.regions():
         writer.write(region, [r for r in results if r.row in region])
     writer.finalize()

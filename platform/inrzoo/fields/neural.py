@@ -144,8 +144,7 @@ def dataset_fields(dataset: Any, positions: Sequence[int], *, kind: str | None =
     if not positions:
         raise ValueError(f"{dataset.uri}: no rows to make fields of")
     conversion = dataset.attrs.get("config") or {}
-    loss_cfg = configlib.from_dict(LossConfig, (conversion.get("fit") or {}).get("loss") or {},
-                                   source=f"{dataset.uri} fit.loss")
+    loss_cfg = configlib.from_dict(LossConfig, dataset.fit_config().get("loss") or {}, source=f"{dataset.uri} fit.loss")
     radius = float(np.sqrt(3.0)) if conversion.get("normalize") == "cube" else 1.0
     records = dataset.get_records(positions, with_params=False)
     groups: dict[tuple[int, str], list[int]] = {}

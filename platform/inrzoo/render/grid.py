@@ -5,7 +5,8 @@
 
 Rows are traced in batches of one architecture and field kind (inrzoo.fields.dataset_fields), in
 their normalized frame. Originals are loaded from each row's source URI, put in the same frame
-by the row's stored transform and traced as exact signed distance fields (inrzoo.fields.mesh),
+(inrzoo.store.frames: the row's augmentation scaling, then its normalization) and traced as exact
+signed distance fields (inrzoo.fields.mesh),
 so both rows of a comparison share camera, light and shading.
 """
 
@@ -42,7 +43,8 @@ def render_originals(dataset: Any, positions: Sequence[int], size: int = 256, ca
     """Each row's source mesh in the row's normalized frame, or None where it cannot be read
     (remote sources without credentials, point clouds, too many faces); reasons are logged."""
     from inrzoo.fields.mesh import MeshField
-    from inrzoo.geometry import GeometryError, Mesh, Similarity, load, transform_shape
+    from inrzoo.geometry import GeometryError, Mesh, load
+    from inrzoo.store.frames import to_inr_frame
 
     radius = float(np.sqrt(3.0)) if (dataset.attrs.get("config") or {}).get("normalize") == "cube" else 1.0
     images: list[np.ndarray | None] = []
@@ -51,7 +53,7 @@ def render_originals(dataset: Any, positions: Sequence[int], size: int = 256, ca
             shape = load(record.source_uri, max_faces=max_faces)
             if not isinstance(shape, Mesh) or not record.transform:
                 raise GeometryError(record.source_uri, "not a mesh with a stored transform")
-            normalized = transform_shape(shape, Similarity.from_dict(record.transform))
+            normalized = Mesh(to_inr_frame(shape.vertices, record.transform, record.meta), shape.faces, shape.source)
             images.append(render_field(MeshField(normalized, radius=radius), size, camera, **options)[0])
         except (GeometryError, OSError, ValueError) as exc:
             log.info("no picture of the original of row %d (%s): %s", record.row, record.id, exc)

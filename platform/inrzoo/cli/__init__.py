@@ -7,6 +7,8 @@
     inrzoo zoo list
     inrzoo render out/ds.zarr --rows 0:16 --out grid.png
     inrzoo mesh out/ds.zarr --rows 0:4 --out meshes/ --format ply
+    inrzoo export out/ds.zarr --rows 0:4 --out exported/
+    inrzoo import dwsnets 'mnist-inrs/**/*.pth' --out out/mnist.zarr
 
 A flag overrides the config file only when it is given. Errors are one line naming the input,
 with exit status 2; `--debug` shows the traceback instead. Progress goes to stderr through
@@ -21,9 +23,9 @@ import sys
 import traceback
 from typing import Sequence
 
-from inrzoo.cli import convert, shapes, zoo
+from inrzoo.cli import convert, exchange, shapes, zoo
 
-GROUPS = (convert, zoo, shapes)
+GROUPS = (convert, zoo, shapes, exchange)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,12 +14,13 @@ from inrzoo.cli.common import emit, parse_options
 
 FORMATS = ("ply", "obj", "glb")
 DEFAULT_ROWS = "0:16"
+ROWS_HELP = ("which fitted rows (positions among the rows with status ok): START:STOP[:STEP], a number, "
+             f"or a comma list such as 0,3,7 (default {DEFAULT_ROWS})")
+STORAGE_OPTION_HELP = "fsspec storage option of the dataset (repeatable), e.g. endpoint_url=http://127.0.0.1:8333"
 
 
 def add_commands(commands) -> None:
-    rows_help = ("which fitted rows (positions among the rows with status ok): START:STOP[:STEP], a number, "
-                 f"or a comma list such as 0,3,7 (default {DEFAULT_ROWS})")
-    options_help = "fsspec storage option of the dataset (repeatable), e.g. endpoint_url=http://127.0.0.1:8333"
+    rows_help, options_help = ROWS_HELP, STORAGE_OPTION_HELP
 
     render = commands.add_parser("render", help="sphere-traced pictures of a dataset's INRs in one PNG",
                                  description="Draw INRs of a weight dataset by sphere tracing (Lambert shading, "
@@ -74,11 +75,17 @@ def parse_rows(text: str, count: int, uri: str) -> list[int]:
     return positions
 
 
-def _open(args: argparse.Namespace):
+def row_file_stem(position: int, row_id: str) -> str:
+    """<position>_<id> with characters that are unsafe in file names replaced."""
+    return f"{position:04d}_{re.sub(r'[^A-Za-z0-9._-]+', '_', row_id)}"
+
+
+def open_rows(uri: str, rows: str, storage_options: list[str]):
+    """The dataset at `uri` (fitted rows) and the positions --rows selects."""
     import inrzoo
 
-    dataset = inrzoo.open_weights(args.dataset, parse_options(args.storage_options))
-    return dataset, parse_rows(args.rows, len(dataset), args.dataset)
+    dataset = inrzoo.open_weights(uri, parse_options(storage_options))
+    return dataset, parse_rows(rows, len(dataset), uri)
 
 
 def run_render(args: argparse.Namespace) -> int:
@@ -88,7 +95,7 @@ def run_render(args: argparse.Namespace) -> int:
 
     if args.size < 8:
         raise ValueError(f"--size {args.size}: pictures need at least 8 pixels")
-    dataset, positions = _open(args)
+    dataset, positions = open_rows(args.dataset, args.rows, args.storage_options)
     started = time.perf_counter()
     with fsspec.open(args.out, "wb") as handle:
         render_grid(dataset, positions, handle, size=args.size, columns=args.columns, originals=args.originals,
@@ -106,7 +113,7 @@ def run_mesh(args: argparse.Namespace) -> int:
 
     if args.resolution < 8:
         raise ValueError(f"--resolution {args.resolution}: marching cubes needs at least 8 points per axis")
-    dataset, positions = _open(args)
+    dataset, positions = open_rows(args.dataset, args.rows, args.storage_options)
     records = dataset.get_records(positions, with_params=False)
     fs, root = fsspec.core.url_to_fs(args.out)
     fs.makedirs(root, exist_ok=True)
@@ -120,7 +127,7 @@ def run_mesh(args: argparse.Namespace) -> int:
             mesh = field.mesh(args.resolution, row=k)
             if args.frame == "original":
                 mesh.vertices = to_source_frame(mesh.vertices, record.transform, record.meta)
-            name = f"{positions[member]:04d}_{re.sub(r'[^A-Za-z0-9._-]+', '_', record.id)}.{args.format}"
+            name = f"{row_file_stem(positions[member], record.id)}.{args.format}"
             data = mesh.export(file_type=args.format)  # text for obj, bytes for ply and glb
             with fs.open(f"{root}/{name}", "wb") as handle:
                 handle.write(data.encode("utf-8") if isinstance(data, str) else data)

@@ -6,22 +6,12 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 
-import pytest
 import torch
 from safetensors.torch import load_file
 
 import inrzoo
-from field_helpers import lumpy_dataset
 from inrzoo.cli import main
 from inrzoo.inr import ArchSpec, build
-
-
-@pytest.fixture
-def dataset(tmp_path):
-    torch.set_num_threads(1)
-    uri = str(tmp_path / "spheres.zarr")
-    lumpy_dataset(uri)
-    return uri
 
 
 def test_export_writes_safetensors_and_spec_that_rebuild_the_field(dataset, tmp_path, capsys):

@@ -13,14 +13,6 @@ from inrzoo.cli import main
 from inrzoo.cli.shapes import parse_rows
 
 
-@pytest.fixture
-def dataset(tmp_path):
-    torch.set_num_threads(1)
-    uri = str(tmp_path / "spheres.zarr")
-    lumpy_dataset(uri)
-    return uri
-
-
 def test_rows_parse_as_slices_numbers_and_lists():
     assert parse_rows("0:16", 3, "ds") == [0, 1, 2]
     assert parse_rows("1:", 3, "ds") == [1, 2] and parse_rows("::2", 5, "ds") == [0, 2, 4]

@@ -52,3 +52,12 @@ def test_import_refuses_what_needs_unpickling_in_one_line(tmp_path, capsys):
     assert err.startswith("inrzoo import: error:") and "bad.pth: not a weights-only torch state_dict" in err
     assert main(["import", "nfn", str(tmp_path / "none*.pth"), "--out", str(tmp_path / "y.zarr")]) == 2
     assert "no file matches" in capsys.readouterr().err
+
+
+def test_publish_prints_the_version_and_manifest(dataset, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("INRZOO_CACHE_DIR", str(tmp_path / "cache"))
+    assert main(["publish", dataset, str(tmp_path / "pub")]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["version"] == 1 and report["manifest"] == f"{tmp_path / 'pub'}/v1/manifest.json"
+    assert report["licences"]["rows"] == {"CC0-1.0": 3}
+    assert len(inrzoo.open_weights(report["manifest"])) == 3

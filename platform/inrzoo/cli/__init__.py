@@ -5,10 +5,12 @@
     inrzoo train --config zoo/configs/inr2vec/smoke.yaml [KEY=VALUE ...]
     inrzoo task classification --model models:/NAME@ALIAS --config FILE [KEY=VALUE ...]
     inrzoo zoo list
+    inrzoo zoo pull NAME@ALIAS DIR
     inrzoo render out/ds.zarr --rows 0:16 --out grid.png
     inrzoo mesh out/ds.zarr --rows 0:4 --out meshes/ --format ply
     inrzoo export out/ds.zarr --rows 0:4 --out exported/
     inrzoo import dwsnets 'mnist-inrs/**/*.pth' --out out/mnist.zarr
+    inrzoo publish out/ds.zarr s3://bucket/inrs/NAME
 
 A flag overrides the config file only when it is given. Errors are one line naming the input,
 with exit status 2; `--debug` shows the traceback instead. Progress goes to stderr through

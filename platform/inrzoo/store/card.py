@@ -43,7 +43,7 @@ def dataset_statistics(writer: Any) -> dict:
         "label": dict(Counter(names[int(v)] if v >= 0 else "(none)" for v in cols["label"])),
         "arch": {writer.attrs["archs"][g]["label"]: int(np.sum(ok & (cols["arch"] == g))) for g in range(len(writer.groups))},
         "metrics": {},
-        "licences": dict(Counter(_licence(m) for m in cols["meta"] if _licence(m))),
+        "licences": dict(Counter(row_licence(m) for m in cols["meta"] if row_licence(m))),
     }
     for name in (*METRIC_COLUMNS, "steps"):
         values = cols[name][ok].astype(np.float64)
@@ -64,7 +64,7 @@ def dataset_statistics(writer: Any) -> dict:
     return stats
 
 
-def _licence(meta_json: str) -> str | None:
+def row_licence(meta_json: str) -> str | None:
     if not meta_json:
         return None
     meta = json.loads(meta_json)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import mlflow
@@ -10,7 +11,16 @@ import pytest
 from mlflow.models import infer_signature
 from safetensors.numpy import save_file
 
-from inrzoo.registry import Gate, RegistryConfig, list_zoo, log_model_from_code, promote_if_gates_pass
+from inrzoo.cli import main
+from inrzoo.registry import (
+    Gate,
+    RegistryConfig,
+    list_zoo,
+    log_model_from_code,
+    parse_model_ref,
+    promote_if_gates_pass,
+    pull_model,
+)
 
 MODEL_CODE = Path(__file__).parent / "integration" / "affine_model_code.py"
 
@@ -60,3 +70,25 @@ def test_list_zoo_shows_versions_aliases_and_tags(tracking, tmp_path):
 def test_gate_rejects_unknown_comparator():
     with pytest.raises(ValueError, match="op must be one of"):
         Gate("accuracy", "=>", 0.5)
+
+
+def test_pull_downloads_a_version_that_loads_offline(tracking, tmp_path):
+    first = register(tmp_path, "affine")
+    register(tmp_path, "affine")
+    promote_if_gates_pass("affine", first.version, {"accuracy": 1.0}, RegistryConfig(gates=[Gate("accuracy")]))
+    info = pull_model("affine@champion", tmp_path / "pulled")
+    assert (info["version"], info["aliases"]) == ("1", ["champion"])
+    model = mlflow.pyfunc.load_model(str(tmp_path / "pulled"))
+    np.testing.assert_allclose(model.predict(np.array([[1.0, 2.0]], dtype=np.float32)), [[2.0, 3.0]])
+    assert pull_model("models:/affine", tmp_path / "newest")["version"] == "2"
+    assert main(["zoo", "pull", "affine/1", str(tmp_path / "cli"), "--tracking-uri", tracking]) == 0
+    assert json.loads((tmp_path / "cli" / "inrzoo-model.json").read_text())["aliases"] == ["champion"]
+    with pytest.raises(ValueError, match="'affine@nope'"):
+        pull_model("affine@nope", tmp_path / "x")
+
+
+def test_model_refs_parse():
+    assert parse_model_ref("models:/zoo-inr2vec@champion") == ("zoo-inr2vec", "champion", None)
+    assert parse_model_ref("zoo/3") == ("zoo", None, "3") and parse_model_ref("zoo") == ("zoo", None, None)
+    with pytest.raises(ValueError, match="expected NAME@ALIAS"):
+        parse_model_ref("zoo@")

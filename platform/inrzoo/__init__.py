@@ -9,9 +9,15 @@ _LAZY = {
 }
 
 
+# Subpackages reachable as attributes after a bare `import inrzoo` (dataset cards use them).
+_SUBPACKAGES = ("fields", "render")
+
+
 def __getattr__(name: str):
-    if name in _LAZY:
+    if name in _LAZY or name in _SUBPACKAGES:
         import importlib
 
+        if name in _SUBPACKAGES:
+            return importlib.import_module(f"inrzoo.{name}")
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'inrzoo' has no attribute {name!r}")

@@ -103,3 +103,54 @@ def list_zoo(tracking_uri: str = "") -> list[dict[str, Any]]:
                          "description": version.description or model.description or "",
                          "tags": dict(version.tags or {}), "run_id": version.run_id})
     return sorted(rows, key=lambda r: (r["name"], -int(r["version"])))
+
+
+def parse_model_ref(ref: str) -> tuple[str, str | None, str | None]:
+    """NAME@ALIAS, NAME/VERSION or NAME (models:/ prefix optional) -> (name, alias, version)."""
+    body = ref.removeprefix("models:/").strip("/")
+    name, at, alias = body.partition("@")
+    if at:
+        if not name or not alias:
+            raise ValueError(f"model {ref!r}: expected NAME@ALIAS")
+        return name, alias, None
+    name, slash, version = body.rpartition("/")
+    if slash and version.isdigit() and name:
+        return name, None, version
+    if not body or "/" in body:
+        raise ValueError(f"model {ref!r}: expected NAME@ALIAS, NAME/VERSION or NAME")
+    return body, None, None
+
+
+def pull_model(ref: str, dest: str | Path, tracking_uri: str = "") -> dict[str, Any]:
+    """Download a registered model version (NAME@ALIAS, NAME/VERSION, or NAME for the newest) into
+    `dest`, loadable offline with mlflow.pyfunc.load_model(dest); writes dest/inrzoo-model.json
+    (name, version, aliases, run, tags, description) and returns it."""
+    import json
+
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    uri = tracking.tracking_uri(tracking_uri)
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    name, alias, version = parse_model_ref(ref)
+    try:
+        if alias:
+            found = client.get_model_version_by_alias(name, alias)
+        elif version:
+            found = client.get_model_version(name, version)
+        else:
+            found = max(client.search_model_versions(f"name='{name}'"), key=lambda v: int(v.version), default=None)
+            if found is None:
+                raise ValueError(f"model {ref!r}: no version registered at {uri}")
+    except MlflowException as exc:
+        raise ValueError(f"model {ref!r} at {uri}: {exc.message}") from exc
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{found.version}", dst_path=str(dest),
+                                        tracking_uri=uri)
+    aliases = sorted(a for a, v in (client.get_registered_model(name).aliases or {}).items() if str(v) == str(found.version))
+    info = {"name": name, "version": str(found.version), "aliases": aliases, "run_id": found.run_id,
+            "tags": dict(found.tags or {}), "description": found.description or "", "tracking_uri": uri,
+            "load": f"mlflow.pyfunc.load_model({str(dest)!r})"}
+    (dest / "inrzoo-model.json").write_text(json.dumps(info, indent=2) + "\n")
+    return info

@@ -5,6 +5,12 @@
     inrzoo train --config zoo/configs/inr2vec/smoke.yaml [KEY=VALUE ...]
     inrzoo task classification --model models:/NAME@ALIAS --config FILE [KEY=VALUE ...]
     inrzoo zoo list
+    inrzoo zoo pull NAME@ALIAS DIR
+    inrzoo render out/ds.zarr --rows 0:16 --out grid.png
+    inrzoo mesh out/ds.zarr --rows 0:4 --out meshes/ --format ply
+    inrzoo export out/ds.zarr --rows 0:4 --out exported/
+    inrzoo import dwsnets 'mnist-inrs/**/*.pth' --out out/mnist.zarr
+    inrzoo publish out/ds.zarr s3://bucket/inrs/NAME
 
 A flag overrides the config file only when it is given. Errors are one line naming the input,
 with exit status 2; `--debug` shows the traceback instead. Progress goes to stderr through
@@ -19,9 +25,9 @@ import sys
 import traceback
 from typing import Sequence
 
-from inrzoo.cli import convert, zoo
+from inrzoo.cli import convert, exchange, shapes, zoo
 
-GROUPS = (convert, zoo)
+GROUPS = (convert, zoo, shapes, exchange)
 
 
 def build_parser() -> argparse.ArgumentParser:

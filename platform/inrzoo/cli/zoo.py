@@ -35,10 +35,20 @@ def add_commands(commands) -> None:
     zoo = commands.add_parser("zoo", help="the registered model zoo (MLflow registry)")
     zoo_commands = zoo.add_subparsers(dest="zoo_command", required=True, metavar="ZOO_COMMAND")
     zoo_list = zoo_commands.add_parser("list", help="list registered models, versions and aliases")
-    zoo_list.add_argument("--tracking-uri", default="",
-                          help="MLflow tracking URI (default: MLFLOW_TRACKING_URI, else the embedded SQLite store "
-                               "under INRZOO_STATE_DIR, .inrzoo/ by default)")
+    tracking_help = ("MLflow tracking URI (default: MLFLOW_TRACKING_URI, else the embedded SQLite store "
+                     "under INRZOO_STATE_DIR, .inrzoo/ by default)")
+    zoo_list.add_argument("--tracking-uri", default="", help=tracking_help)
     zoo_list.set_defaults(run=run_zoo_list)
+    pull = zoo_commands.add_parser("pull", help="download a registered model version into a folder",
+                                   description="Download a registered model version (its MLflow pyfunc folder: "
+                                               "loader code, config, safetensors weights) so that "
+                                               "mlflow.pyfunc.load_model(DIR) works offline; DIR/inrzoo-model.json "
+                                               "records name, version, aliases, run and tags.")
+    pull.add_argument("model", metavar="NAME@ALIAS", help="NAME@ALIAS, NAME/VERSION or NAME (the newest version); "
+                                                          "a models:/ prefix is accepted")
+    pull.add_argument("dir", help="folder to download into (created if missing)")
+    pull.add_argument("--tracking-uri", default="", help=tracking_help)
+    pull.set_defaults(run=run_zoo_pull)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -73,4 +83,13 @@ def run_zoo_list(args: argparse.Namespace) -> int:
         emit("no registered models")
     for row in rows:
         emit(f"{row['name']}  v{row['version']}  aliases={','.join(row['aliases']) or '-'}  {row['description']}")
+    return 0
+
+
+def run_zoo_pull(args: argparse.Namespace) -> int:
+    from inrzoo.registry import pull_model
+
+    info = pull_model(args.model, args.dir, args.tracking_uri)
+    emit(f"pulled {info['name']} v{info['version']} (aliases {','.join(info['aliases']) or '-'}) into {args.dir}; "
+         f"load with {info['load']}")
     return 0

@@ -1,6 +1,9 @@
 """Geometry: load shapes from any fsspec URI, normalize them, compute ground-truth fields
 (signed distance with winding-number sign, unsigned distance, occupancy), sample their
-surface, and extract meshes, point clouds and voxels back from fitted fields."""
+surface, and extract meshes, point clouds and voxels back from fitted fields.
+
+Every function that takes a shape also takes a trimesh.Trimesh (or PointCloud, Scene) or a path;
+extracted surfaces come back as trimesh.Trimesh."""
 
 from .distance import (
     FIELDS,
@@ -13,7 +16,7 @@ from .distance import (
     winding_number,
 )
 from .extract import extract_mesh, voxels_from_occupancy
-from .io import load, parse
+from .io import as_shape, is_trimesh, load, parse
 from .level_set import level_set_points
 from .normalize import Similarity, fit_similarity, normalize, transform_shape
 from .shapes import GeometryError, Mesh, PointCloud, Shape, VoxelGrid
@@ -27,12 +30,14 @@ __all__ = [
     "PointCloud",
     "Shape",
     "UdfProjection",
+    "as_shape",
     "Similarity",
     "VoxelGrid",
     "extract_mesh",
     "fit_similarity",
     "ground_truth",
     "kinds_giving",
+    "is_trimesh",
     "level_set_points",
     "load",
     "parse",

@@ -17,6 +17,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from .blocks import gather_f64, ordered_blocks
+from .io import as_shape
 from .shapes import GeometryError, Mesh, PointCloud, Shape, VoxelGrid
 
 # 1M points per block: ~100 MB of float64 temporaries whatever the number of points.
@@ -75,6 +76,7 @@ _INDEXES: "weakref.WeakKeyDictionary[Shape, MeshIndex | CloudIndex]" = weakref.W
 
 def shape_index(shape: Mesh | PointCloud) -> MeshIndex | CloudIndex:
     """The cached acceleration structure of a mesh or point cloud (built on first use)."""
+    shape = as_shape(shape)
     index = _INDEXES.get(shape)
     if index is None:
         index = MeshIndex(shape) if isinstance(shape, Mesh) else CloudIndex(shape)
@@ -98,14 +100,15 @@ def _require(shape: Shape, allowed: tuple[type, ...], what: str) -> None:
 
 
 def _prepare(shape: Shape, allowed: tuple[type, ...], what: str, points):
-    """Checked query points and the shape's cached index."""
+    """The shape (converted from trimesh or a path), checked query points and its cached index."""
+    shape = as_shape(shape)
     _require(shape, allowed, what)
-    return _query_points(shape, points), shape_index(shape)
+    return shape, _query_points(shape, points), shape_index(shape)
 
 
 def winding_number(mesh: Mesh, points, *, exact: bool = False) -> np.ndarray:
     """Generalized winding number float64 [N]; exact=True sums every triangle's solid angle."""
-    points, index = _prepare(mesh, (Mesh,), "winding number", points)
+    mesh, points, index = _prepare(mesh, (Mesh,), "winding number", points)
     out = np.empty(len(points), dtype=np.float64)
     for block in ordered_blocks(points, BLOCK_SIZE):
         chunk = gather_f64(points, block)
@@ -113,28 +116,38 @@ def winding_number(mesh: Mesh, points, *, exact: bool = False) -> np.ndarray:
     return out
 
 
-def signed_distance(mesh: Mesh, points, unsigned=None) -> np.ndarray:
+def signed_distance(mesh: Mesh, points, unsigned=None, return_gradient: bool = False):
     """Exact distance to the surface, negative inside (|winding number| >= 0.5), float32 [N].
 
     `unsigned` (optional, [N]) holds distances already known, e.g. float32 values of
     `unsigned_distance`, NaN where unknown: those points only get their sign, the others the
     full query. The result is the same either way.
+    With return_gradient, also its gradient float32 [N,3]: the signed unit vector from the
+    closest surface point (zero on the surface); every point is then queried in full.
     """
-    points, index = _prepare(mesh, FIELD_SHAPES["sdf"], "signed distance", points)
+    mesh, points, index = _prepare(mesh, FIELD_SHAPES["sdf"], "signed distance", points)
     known = None if unsigned is None else np.asarray(unsigned, dtype=np.float32).reshape(-1)
     if known is not None and known.shape[0] != len(points):
         raise GeometryError(mesh.source, f"{known.shape[0]} known distances for {len(points)} query points")
     out = np.empty(len(points), dtype=np.float32)
+    gradient = np.empty((len(points), 3), dtype=np.float32) if return_gradient else None
     for block in ordered_blocks(points, BLOCK_SIZE):
         chunk = gather_f64(points, block)
-        distance = np.full(len(chunk), np.nan, dtype=np.float32) if known is None else known[block].copy()
-        missing = np.isnan(distance)
-        if missing.any():
-            squared, _ = index.closest(chunk[missing])
-            distance[missing] = np.sqrt(squared)
         inside = np.abs(index.winding(chunk)) >= 0.5
+        if return_gradient:
+            squared, closest = index.closest(chunk)
+            distance = np.sqrt(squared).astype(np.float32)
+            sign = np.where(inside, -1.0, 1.0)[:, None]
+            safe = np.where(distance > 0, distance, 1.0)[:, None]
+            gradient[block] = np.where(distance[:, None] > 0, sign * (chunk - closest) / safe, 0.0)
+        else:
+            distance = np.full(len(chunk), np.nan, dtype=np.float32) if known is None else known[block].copy()
+            missing = np.isnan(distance)
+            if missing.any():
+                squared, _ = index.closest(chunk[missing])
+                distance[missing] = np.sqrt(squared)
         out[block] = np.where(inside, -distance, distance)
-    return out
+    return (out, gradient) if return_gradient else out
 
 
 def unsigned_distance(shape: Mesh | PointCloud, points, return_gradient: bool = False):
@@ -143,7 +156,7 @@ def unsigned_distance(shape: Mesh | PointCloud, points, return_gradient: bool = 
     With return_gradient, also the UDF gradient float32 [N,3]: the unit vector from the
     closest surface point to the query (zero on the surface, where the UDF has no gradient).
     """
-    points, index = _prepare(shape, FIELD_SHAPES["udf"], "unsigned distance", points)
+    shape, points, index = _prepare(shape, FIELD_SHAPES["udf"], "unsigned distance", points)
     distance = np.empty(len(points), dtype=np.float32)
     gradient = np.empty((len(points), 3), dtype=np.float32) if return_gradient else None
     for block in ordered_blocks(points, BLOCK_SIZE):
@@ -174,6 +187,7 @@ def _voxel_occupancy(grid: VoxelGrid, points: np.ndarray) -> np.ndarray:
 
 def occupancy(shape: Mesh | VoxelGrid, points) -> np.ndarray:
     """Inside/outside bool [N]: |winding number| >= 0.5 for meshes, voxel lookup for grids."""
+    shape = as_shape(shape)
     _require(shape, FIELD_SHAPES["occupancy"], "occupancy")
     points = _query_points(shape, points)
     if isinstance(shape, VoxelGrid):

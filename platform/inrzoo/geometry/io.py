@@ -152,3 +152,46 @@ def _check_kind_and_format(uri: str, kind: str | None) -> str:
     if fmt not in TRIMESH_FORMATS and fmt not in OWN_PARSERS:
         raise GeometryError(uri, f"unknown format {fmt!r}; supported: {sorted(TRIMESH_FORMATS + tuple(OWN_PARSERS))}")
     return fmt
+
+
+# --- shapes from whatever the caller holds -----------------------------------------------------------
+_CONVERTED: dict[tuple[int, int], Shape] = {}  # (id, content hash) of a trimesh object -> its Shape
+
+
+def is_trimesh(value: object) -> bool:
+    """True for trimesh's Trimesh, PointCloud and Scene (checked without importing trimesh)."""
+    return type(value).__module__.split(".", 1)[0] == "trimesh"
+
+
+def as_shape(value: object, *, kind: str | None = None) -> Shape:
+    """A Shape from a Shape, a trimesh.Trimesh / PointCloud / Scene, or a path or URI (loaded).
+
+    A trimesh object converts once per content (its distance trees are then built once too)."""
+    import os
+
+    if isinstance(value, (Mesh, PointCloud)) or getattr(value, "kind", None) == "voxels":
+        return _as_kind(value, kind, getattr(value, "source", "<shape>"))
+    if isinstance(value, (str, os.PathLike)):
+        return load(os.fspath(value), kind=kind)
+    if not is_trimesh(value):
+        raise TypeError(f"not a shape: {type(value).__name__} (expected an inrzoo Mesh, PointCloud or VoxelGrid, "
+                        "a trimesh.Trimesh, PointCloud or Scene, or a path)")
+    key = (id(value), hash(value))
+    if key not in _CONVERTED:
+        import weakref
+
+        _CONVERTED[key] = _from_trimesh(value)
+        weakref.finalize(value, _CONVERTED.pop, key, None)
+    return _as_kind(_CONVERTED[key], kind, _CONVERTED[key].source)
+
+
+def _from_trimesh(value) -> Shape:
+    import trimesh
+
+    source = str(value.metadata.get("file_path") or value.metadata.get("file_name") or f"<{type(value).__name__}>")
+    if isinstance(value, trimesh.Scene):
+        value = value.to_mesh()  # node transforms applied, geometries joined
+    vertices = np.asarray(value.vertices, dtype=np.float64)
+    if isinstance(value, trimesh.Trimesh) and len(value.faces):
+        return Mesh(vertices, np.asarray(value.faces, dtype=np.int64), source=source)
+    return PointCloud(vertices, None, source=source)

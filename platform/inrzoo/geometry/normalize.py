@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .io import as_shape, is_trimesh
 from .shapes import GeometryError, Mesh, PointCloud, Shape, VoxelGrid
 
 MODES = ("sphere", "cube")
@@ -81,6 +82,7 @@ def _extreme_points(shape: Shape) -> np.ndarray:
 
 def fit_similarity(shape: Shape, mode: str = "sphere") -> Similarity:
     """Similarity mapping the shape into the unit sphere or the [-1,1] cube, centred on its box."""
+    shape = as_shape(shape)
     if mode not in MODES:
         raise GeometryError(shape.source, f"unknown normalization mode {mode!r}; expected one of {MODES}")
     points = _extreme_points(shape)
@@ -96,7 +98,11 @@ def fit_similarity(shape: Shape, mode: str = "sphere") -> Similarity:
 
 
 def transform_shape(shape: Shape, similarity: Similarity) -> Shape:
-    """The same shape expressed in the similarity's normalized frame."""
+    """The same shape expressed in the similarity's normalized frame (a trimesh object comes back
+    as one)."""
+    if is_trimesh(shape):
+        return transform_shape(as_shape(shape), similarity).to_trimesh()
+    shape = as_shape(shape)
     if isinstance(shape, Mesh):
         return Mesh(similarity.apply(shape.vertices), shape.faces, source=shape.source)
     if isinstance(shape, PointCloud):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .io import as_shape
 from .shapes import GeometryError, Mesh, PointCloud, Shape, VoxelGrid
 
 
@@ -48,12 +49,11 @@ def _voxel_samples(grid: VoxelGrid, n: int, rng: np.random.Generator):
 def surface_samples(shape: Shape, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
     """n surface points float32 [n,3] and their normals float32 [n,3] (None when unknown).
 
-    A trimesh.Trimesh (what extract_mesh returns) is accepted as a mesh.
+    A trimesh object (what extract_mesh returns) or a path is accepted too.
     """
     if n < 0:
         raise ValueError(f"number of surface samples must be >= 0, got {n}")
-    if type(shape).__name__ == "Trimesh":
-        shape = Mesh(np.asarray(shape.vertices), np.asarray(shape.faces), source="<trimesh>")
+    shape = as_shape(shape)
     if isinstance(shape, Mesh):
         return _mesh_samples(shape, n, rng)
     if isinstance(shape, PointCloud):

@@ -109,7 +109,7 @@ def run_conversion(cfg: ConvertConfig, tracker: Any | None = None) -> Conversion
         progress.update(summary)
         if tracker is not None:
             tracker.log_progress(progress)
-    statistics = with_retries(lambda: writer.finalize(), "finalize the dataset", store,
+    statistics = with_retries(lambda: writer.finalize(previews=True), "finalize the dataset", store,
                               cfg.runtime.store_retries, cfg.runtime.store_backoff_s)
     status = writer.records["status"][:]
     return ConversionReport(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from inrzoo.geometry.io import as_shape
 from inrzoo.sampling.domains import check_positive, surface_points, uniform_in_ball, uniform_in_box
 from inrzoo.sampling.near_surface import check_box
 from inrzoo.sampling.samples import FieldName, Samples, as_generator, check_counts, check_field, evaluate, resolve_field
@@ -31,6 +32,7 @@ class SurfaceSampler:
         check_field(self.field)
 
     def sample(self, shape: Shape, rng: np.random.Generator | int) -> Samples:
+        shape = as_shape(shape)
         rng = as_generator(rng)
         field = resolve_field(shape, self.field)
         points, normals = surface_points(shape, self.n, rng)
@@ -58,6 +60,7 @@ class UniformSampler:
         check_field(self.field)
 
     def sample(self, shape: Shape, rng: np.random.Generator | int) -> Samples:
+        shape = as_shape(shape)
         rng = as_generator(rng)
         field = resolve_field(shape, self.field)
         if self.domain == "cube":
@@ -89,6 +92,7 @@ class VoxelCentroidSampler:
         check_field(self.field)
 
     def sample(self, shape: Shape, rng: np.random.Generator | int) -> Samples:
+        shape = as_shape(shape)
         as_generator(rng)
         field = resolve_field(shape, self.field)
         if self.resolution is None:

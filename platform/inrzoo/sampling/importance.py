@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from inrzoo.geometry.io import as_shape
 from inrzoo.sampling.bounded import resample, select_bounded
 from inrzoo.sampling.domains import check_positive, uniform_in_ball
 from inrzoo.sampling.samples import (
@@ -68,6 +69,7 @@ class ImportanceSampler:
             raise ValueError(f"ImportanceSampler: bound_grid must be an integer >= 0, got {self.bound_grid!r}")
 
     def sample(self, shape: Shape, rng: np.random.Generator | int) -> Samples:
+        shape = as_shape(shape)
         rng = as_generator(rng)
         field = resolve_field(shape, self.field)
         pool = uniform_in_ball(self.pool_size, rng, self.radius)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from inrzoo.geometry.io import as_shape
 from inrzoo.sampling.domains import check_positive, gaussian_shells, surface_points, uniform_in_box
 from inrzoo.sampling.samples import (
     FieldName,
@@ -82,6 +83,7 @@ class MixtureSampler(ABC):
         raise NotImplementedError
 
     def sample(self, shape: Shape, rng: np.random.Generator | int) -> Samples:
+        shape = as_shape(shape)
         return surface_mixture(shape, as_generator(rng), resolve_field(shape, self.field), **self.mixture())
 
 

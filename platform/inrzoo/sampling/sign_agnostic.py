@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.spatial import cKDTree
 
+from inrzoo.geometry.io import as_shape
 from inrzoo.sampling.domains import check_positive, surface_points
 from inrzoo.sampling.samples import Samples, as_generator, check_counts, evaluate
 
@@ -41,6 +42,7 @@ class SignAgnosticSampler:
         check_positive("SignAgnosticSampler", global_sigma=self.global_sigma)
 
     def sample(self, shape: Shape, rng: np.random.Generator | int) -> Samples:
+        shape = as_shape(shape)
         rng = as_generator(rng)
         scan, _ = surface_points(shape, self.n_surface, rng)
         sigmas = local_sigmas(scan, self.k, reference_points(shape, scan))

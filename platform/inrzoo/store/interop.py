@@ -11,6 +11,8 @@ canonical order of an inrzoo architecture, status ok, `meta.imported_from` namin
 - fit-a-nef (sharded HDF5, one file per range of INRs): `params` [K, P] flat, `param_config`
   = JSON list of [flax key, shape] in the order of the flat vector, `labels` [K]. Flax Dense
   kernels are [in, out]: transposed.
+- DWSNets and NFN (.pth torch state_dicts of 2D image SIRENs, read with weights_only=True) and
+  any state_dict of Linear layers: store/interop_torch.py.
 
 `export_inr` writes one INR as safetensors plus its JSON spec. No pickle anywhere.
 """
@@ -28,6 +30,7 @@ from typing import Any
 import fsspec
 import numpy as np
 
+from inrzoo.store.interop_torch import IMAGE_SIREN, read_dwsnets_pth, read_nfn_pth, read_state_dict_pth
 from inrzoo.store.records import RowResult
 from inrzoo.store.schema import ArchLayout
 from inrzoo.store.writer import WeightWriter, create_weights
@@ -146,22 +149,29 @@ def _unflatten(flat: np.ndarray, layout: ArchLayout, uri: str) -> dict[str, np.n
     return params
 
 
-READERS = {"keras": read_keras_h5, "inr2vec": read_inr2vec_h5, "fit_a_nef": read_fit_a_nef_h5}
-DEFAULT_ARCHS = {"keras": ("relu_mlp", {}), "inr2vec": ("siren", {}), "fit_a_nef": ("siren", {})}
+READERS = {"keras": read_keras_h5, "inr2vec": read_inr2vec_h5, "fit_a_nef": read_fit_a_nef_h5,
+           "dwsnets": read_dwsnets_pth, "nfn": read_nfn_pth, "state_dict": read_state_dict_pth}
+DEFAULT_ARCHS = {"keras": ("relu_mlp", {}), "inr2vec": ("siren", {}), "fit_a_nef": ("siren", {}),
+                 "dwsnets": ("siren", IMAGE_SIREN), "nfn": ("siren", IMAGE_SIREN)}
 
 
 def import_weights(kind: str, sources: Iterable[str], dest: str, *, arch: Any = None, label_names: Sequence[str] | None = None,
                    split: str | None = None, storage_options: dict | None = None,
                    source_options: dict | None = None, **create_options: Any) -> WeightWriter:
-    """Import files of format `kind` ("keras", "inr2vec", "fit_a_nef") into a new dataset at `dest`.
+    """Import files of format `kind` (one of READERS) into a new dataset at `dest`.
 
     arch: the inrzoo architecture the weights belong to (default: Davies' relu_mlp for keras,
-    inr2vec's SIREN 4x512 otherwise); label_names maps integer class ids to names.
+    inr2vec's SIREN 4x512 for inr2vec and fit_a_nef, the 2D image SIREN 2-32-32-1 for dwsnets
+    and nfn; state_dict needs it); label_names maps integer class ids to names; split, when
+    given, replaces the split a format's layout implies (DWSNets' train/test folders).
     """
     if kind not in READERS:
         raise ValueError(f"unknown import format {kind!r}; expected one of {sorted(READERS)}")
     if arch is None:
         from inrzoo.inr import ArchSpec
+
+        if kind not in DEFAULT_ARCHS:
+            raise ValueError(f"import format {kind!r} has no default architecture; give arch (an ArchSpec)")
 
         name, overrides = DEFAULT_ARCHS[kind]
         arch = ArchSpec.default(name, **overrides)
@@ -173,9 +183,10 @@ def import_weights(kind: str, sources: Iterable[str], dest: str, *, arch: Any = 
         for k, (params, label, meta) in enumerate(READERS[kind](data, uri, layout)):
             stem = PurePosixPath(uri).stem
             if label is not None and label_names is not None:
-                label = label_names[label]
+                label = label_names[int(label)]
+            row_split = split if split is not None else meta.pop("split", None)
             listing.append({"id": stem if "shard_index" not in meta else f"{stem}/{k}", "uri": uri,
-                            "label": None if label is None else str(label), "split": split, "sha256": digest,
+                            "label": None if label is None else str(label), "split": row_split, "sha256": digest,
                             "meta": {"imported_from": kind, **{m: v for m, v in meta.items() if v != ""}}})
             results.append(RowResult(row=len(results), params=params, arch=arch, sha256=digest))
     if not listing:

@@ -40,7 +40,13 @@ def open_weights(uri: str, storage_options: dict | None = None, *, split: Any = 
 
     torch_dtype: parameters are returned in this dtype (None keeps the stored precision;
     bfloat16 storage then comes back as torch.bfloat16).
+    A published dataset (the URI of its manifest.json, or versions.json for the latest version)
+    is read from a local cache whose files are checked against the manifest's sha256 (store/publish.py).
     """
+    from inrzoo.store.publish import fetch_published, is_published
+
+    if is_published(uri):
+        uri, storage_options = str(fetch_published(uri, storage_options)), None
     dataset = WeightDataset(Location(uri, storage_options, read_only=True), torch_dtype=torch_dtype)
     return dataset.filter(split=split, label=label, status=status, arch=arch)
 

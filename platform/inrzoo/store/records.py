@@ -49,6 +49,11 @@ class RowResult:
     sha256: str | None = None
     meta: Mapping[str, Any] | None = None
 
+    def __repr__(self) -> str:
+        arch = "" if self.arch is None else f", arch={_arch_label(self.arch)}"
+        error = f", error={_shorten(self.error)!r}" if self.error else ""
+        return f"RowResult(row={self.row}, status={self.status!r}{arch}, params={_params_summary(self.params)}{error})"
+
 
 @dataclass
 class Record:
@@ -68,6 +73,40 @@ class Record:
     meta: dict
     arch: Any = None
     params: dict | None = None
+
+    def __repr__(self) -> str:
+        """One line: which shape, how it was fitted, how many parameters (never the values)."""
+        parts = [f"row={self.row}", f"id={self.id!r}", f"status={self.status!r}"]
+        if self.label_name is not None:
+            parts.append(f"label={self.label_name!r}")
+        if self.split:
+            parts.append(f"split={self.split!r}")
+        if self.arch is not None:
+            parts.append(f"arch={_arch_label(self.arch)}")
+        parts.append(f"params={_params_summary(self.params)}")
+        if "surface_error" in self.metrics:
+            parts.append(f"surface_error={self.metrics['surface_error']:.3g}")
+        if self.error:
+            parts.append(f"error={_shorten(self.error)!r}")
+        return f"Record({', '.join(parts)})"
+
+
+def _arch_label(arch: Any) -> str:
+    if hasattr(arch, "label"):
+        return arch.label
+    return str(arch.get("name", arch)) if isinstance(arch, Mapping) else str(arch)
+
+
+def _params_summary(params: Mapping[str, Any] | None) -> str:
+    if not params:
+        return "none"
+    count = sum(int(np.prod(getattr(v, "shape", ()))) for v in params.values())
+    dtype = str(getattr(next(iter(params.values())), "dtype", "")).replace("torch.", "")
+    return f"{len(params)} tensors, {count:,} values {dtype}".rstrip()
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def listing_columns(listing: Sequence[Any], label_names: list[str], uri: str = "") -> dict[str, np.ndarray]:

@@ -1,0 +1,168 @@
+"""DrapeNet's own data source: training samples of each garment, prepared once into Zarr.
+
+For every garment of one category (tops or bottoms) of a garment collection (`inrzoo.garments`,
+read through `inrzoo.collections`), `prepare_samples` stores
+    queries    [G, Q, 3]  the DrapeNet mixture (`inrzoo.sampling.DrapeNetSampler`): 30 % on the
+                          surface, 30 % + N(0, eps^2), 30 % + N(0, (3 eps)^2), 10 % uniform in the box
+    distances  [G, Q]     ground-truth unsigned distance, clipped at delta (0 on the surface)
+    gradients  [G, Q, 3]  the UDF's gradient: the unit vector from the closest surface point
+                          (0 on the surface, where the UDF has none)
+    surface    [G, S, 3]  surface points, from which the encoder's input clouds are drawn
+    status     [G]        0 pending, 1 written, 2 failed (the error is in attrs["errors"])
+The garments are already in the body's garment frame (tops in the upper, bottoms in the lower
+half of [-1, 1]^3), so no normalization happens here. A rerun with the same config resumes;
+a different config is refused rather than mixed in.
+`GarmentSamples` is the torch Dataset the training loop reads: per garment and epoch, a random
+draw of encoder points and query points (a pure function of seed, epoch and garment).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import zarr
+
+from inrzoo import collections, config as config_io, geometry
+from inrzoo.garments.dataset import read_params
+from inrzoo.sampling import DrapeNetSampler, SurfaceSampler
+from inrzoo.zoo.drapenet.config import GarmentDataConfig
+
+logger = logging.getLogger(__name__)
+
+
+def garment_refs(cfg: GarmentDataConfig) -> list:
+    """The collection's garments of the configured category, in listing order."""
+    refs = collections.get("folder", cfg.collection, index=cfg.index).list()
+    refs = [r for r in refs if r.meta.get("category") == cfg.category]
+    if not refs:
+        raise collections.CollectionError(f"{cfg.collection}: no garment of category {cfg.category!r}")
+    if cfg.limit is None:
+        return refs
+    # Round robin over the garment types, so a small limit still holds every type.
+    by_type: dict[str, list] = {}
+    for ref in refs:
+        by_type.setdefault(ref.label, []).append(ref)
+    mixed = [group[i] for i in range(max(map(len, by_type.values()))) for group in by_type.values() if i < len(group)]
+    return mixed[: cfg.limit]
+
+
+def garment_arrays(mesh: geometry.Mesh, cfg: GarmentDataConfig, delta: float, seed: int) -> dict[str, np.ndarray]:
+    """The samples of one garment (already in the garment frame)."""
+    if np.abs(mesh.vertices).max() > 1.0:
+        raise geometry.GeometryError(mesh.source, "the garment leaves [-1, 1]^3; it is not in the garment frame")
+    rng = np.random.default_rng(seed)
+    samples = DrapeNetSampler(n=cfg.queries_per_garment, eps=cfg.eps).sample(mesh, rng)
+    _, gradients = geometry.unsigned_distance(mesh, samples.points, return_gradient=True)
+    on_surface = samples.values == 0  # the mixture's surface points are exactly 0
+    gradients[on_surface] = 0.0
+    surface = SurfaceSampler(n=cfg.surface_points).sample(mesh, rng).points
+    return {"queries": samples.points, "distances": np.minimum(samples.values, delta), "gradients": gradients,
+            "surface": surface}
+
+
+def _create(path: str, count: int, cfg: GarmentDataConfig, record: dict) -> zarr.Group:
+    root = zarr.open_group(path, mode="w", zarr_format=3)
+    q, s = cfg.queries_per_garment, cfg.surface_points
+    for name, shape in (("queries", (count, q, 3)), ("distances", (count, q)), ("gradients", (count, q, 3)),
+                        ("surface", (count, s, 3))):
+        root.create_array(name, shape=shape, chunks=(1,) + shape[1:], dtype="float32", fill_value=0.0)
+    root.create_array("status", shape=(count,), chunks=(count,), dtype="int8", fill_value=0)
+    root.attrs.update(record)
+    return root
+
+
+def prepare_samples(cfg: GarmentDataConfig, delta: float) -> str:
+    """Write (or finish) the Zarr samples of cfg.category at cfg.samples; returns its path."""
+    refs = garment_refs(cfg)
+    record = {"config": config_io.to_dict(cfg), "delta": delta, "ids": [r.id for r in refs],
+              "labels": [r.label for r in refs], "splits": [r.split or "train" for r in refs],
+              "uris": [r.uri for r in refs], "params": [read_params(r.meta) for r in refs], "errors": {}}
+    try:
+        root = zarr.open_group(cfg.samples, mode="r+", zarr_format=3)
+        found = {k: root.attrs.get(k) for k in ("config", "delta", "ids")}
+        if found != {k: record[k] for k in ("config", "delta", "ids")}:
+            raise ValueError(f"{cfg.samples}: holds samples of another config or garment list; "
+                             f"remove it or choose another `samples` path")
+    except FileNotFoundError:
+        root = _create(cfg.samples, len(refs), cfg, record)
+    status = root["status"][:]
+    errors = dict(root.attrs.get("errors", {}))
+    started = time.monotonic()
+    for i, ref in enumerate(refs):
+        if status[i] != 0:
+            continue
+        try:
+            arrays = garment_arrays(geometry.load(ref.uri, kind="mesh"), cfg, delta, seed=cfg.seed * 1_000_003 + i)
+        except (geometry.GeometryError, ValueError) as exc:
+            logger.warning("garment %s failed: %s", ref.id, exc)
+            errors[ref.id] = str(exc)
+            root["status"][i] = 2
+            continue
+        for name, value in arrays.items():
+            root[name][i] = value
+        root["status"][i] = 1
+        if (i + 1) % 25 == 0:
+            logger.info("drapenet samples: %d/%d garments (%.0f s)", i + 1, len(refs), time.monotonic() - started)
+    root.attrs["errors"] = errors
+    return cfg.samples
+
+
+@dataclass
+class GarmentRecord:
+    """What the samples store knows about its garments (in row order)."""
+
+    ids: list[str]
+    labels: list[str]
+    splits: list[str]
+    uris: list[str]
+    params: list[dict[str, float]]
+
+
+def read_record(path: str) -> GarmentRecord:
+    attrs = zarr.open_group(path, mode="r", zarr_format=3).attrs
+    return GarmentRecord(*(list(attrs[k]) for k in ("ids", "labels", "splits", "uris", "params")))
+
+
+class GarmentSamples(torch.utils.data.Dataset):
+    """Rows of a samples store (one split or all), each a random draw of encoder and query points."""
+
+    def __init__(self, path: str, split: str | None, points_encoder: int, points_decoder: int, seed: int = 0):
+        self.root = zarr.open_group(path, mode="r", zarr_format=3)
+        record = read_record(path)
+        ok = self.root["status"][:] == 1
+        self.rows = [i for i, s in enumerate(record.splits) if ok[i] and (split is None or s == split)]
+        if not self.rows:
+            raise ValueError(f"{path}: no written garment in split {split!r}")
+        self.record = record
+        self.points_encoder, self.points_decoder = points_encoder, points_decoder
+        self.seed, self.epoch = seed, 0
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, item: int) -> dict[str, torch.Tensor]:
+        row = self.rows[item]
+        rng = np.random.default_rng([self.seed, self.epoch, row])
+        surface = self.root["surface"][row]
+        queries = self.root["queries"][row]
+        pick_s = rng.choice(len(surface), self.points_encoder, replace=len(surface) < self.points_encoder)
+        pick_q = rng.choice(len(queries), self.points_decoder, replace=len(queries) < self.points_decoder)
+        return {"surface": torch.from_numpy(surface[pick_s]), "queries": torch.from_numpy(queries[pick_q]),
+                "distances": torch.from_numpy(self.root["distances"][row][pick_q]),
+                "gradients": torch.from_numpy(self.root["gradients"][row][pick_q]),
+                "row": torch.tensor(row)}
+
+
+def describe(path: str) -> str:
+    """One line per split: how many garments of which types (for logs)."""
+    record = read_record(path)
+    counts: dict[str, dict[str, int]] = {}
+    for label, split in zip(record.labels, record.splits):
+        counts.setdefault(split, {}).setdefault(label, 0)
+        counts[split][label] += 1
+    return json.dumps(counts, sort_keys=True)

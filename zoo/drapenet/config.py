@@ -42,6 +42,7 @@ class GarmentDataConfig:
     surface_points: int = 20_000  # stored surface points the encoder's input is drawn from
     limit: int | None = None  # N garments of the category, round robin over the types (smoke runs)
     seed: int = 0
+    workers: int = 1  # processes preparing garments in parallel (the content does not depend on it)
 
 
 @dataclass

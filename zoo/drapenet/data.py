@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,10 +77,20 @@ def _create(path: str, count: int, cfg: GarmentDataConfig, record: dict) -> zarr
     return root
 
 
+def _garment_task(task: tuple) -> tuple[int, dict | str]:
+    """One garment's arrays, or the error that stopped it (runs in a worker process)."""
+    index, uri, cfg, delta, seed = task
+    try:
+        return index, garment_arrays(geometry.load(uri, kind="mesh"), cfg, delta, seed)
+    except (geometry.GeometryError, ValueError) as exc:
+        return index, str(exc)
+
+
 def prepare_samples(cfg: GarmentDataConfig, delta: float) -> str:
     """Write (or finish) the Zarr samples of cfg.category at cfg.samples; returns its path."""
     refs = garment_refs(cfg)
-    record = {"config": config_io.to_dict(cfg), "delta": delta, "ids": [r.id for r in refs],
+    content = {k: v for k, v in config_io.to_dict(cfg).items() if k != "workers"}
+    record = {"config": content, "delta": delta, "ids": [r.id for r in refs],
               "labels": [r.label for r in refs], "splits": [r.split or "train" for r in refs],
               "uris": [r.uri for r in refs], "params": [read_params(r.meta) for r in refs], "errors": {}}
     try:
@@ -93,23 +104,35 @@ def prepare_samples(cfg: GarmentDataConfig, delta: float) -> str:
     status = root["status"][:]
     errors = dict(root.attrs.get("errors", {}))
     started = time.monotonic()
-    for i, ref in enumerate(refs):
-        if status[i] != 0:
-            continue
-        try:
-            arrays = garment_arrays(geometry.load(ref.uri, kind="mesh"), cfg, delta, seed=cfg.seed * 1_000_003 + i)
-        except (geometry.GeometryError, ValueError) as exc:
-            logger.warning("garment %s failed: %s", ref.id, exc)
-            errors[ref.id] = str(exc)
-            root["status"][i] = 2
-            continue
-        for name, value in arrays.items():
-            root[name][i] = value
-        root["status"][i] = 1
-        if (i + 1) % 25 == 0:
-            logger.info("drapenet samples: %d/%d garments (%.0f s)", i + 1, len(refs), time.monotonic() - started)
+    tasks = [(i, ref.uri, cfg, delta, cfg.seed * 1_000_003 + i) for i, ref in enumerate(refs) if status[i] == 0]
+    with ProcessPoolExecutor(max_workers=cfg.workers) if cfg.workers > 1 else _InProcess() as pool:
+        for done, (i, arrays) in enumerate(pool.map(_garment_task, tasks), start=1):
+            if isinstance(arrays, str):
+                logger.warning("garment %s failed: %s", refs[i].id, arrays)
+                errors[refs[i].id] = arrays
+                root["status"][i] = 2
+                continue
+            for name, value in arrays.items():
+                root[name][i] = value
+            root["status"][i] = 1
+            if done % 25 == 0:
+                logger.info("drapenet samples: %d/%d garments (%.0f s)", done, len(tasks), time.monotonic() - started)
     root.attrs["errors"] = errors
     return cfg.samples
+
+
+class _InProcess:
+    """The executor interface, run in this process (workers = 1)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    @staticmethod
+    def map(function, items):
+        return map(function, items)
 
 
 @dataclass

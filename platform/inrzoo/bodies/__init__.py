@@ -6,7 +6,7 @@
     body.save("body.npz"); Body.load("body.npz")
 """
 
-from inrzoo.bodies.anny_model import AnnyBodyModel, average_body, bone_part
+from inrzoo.bodies.anny_model import AnnyBodyModel, average_body, bone_part, makehuman_to_anny
 from inrzoo.bodies.body import JOINTS, PARTS, Body
 
-__all__ = ["AnnyBodyModel", "Body", "JOINTS", "PARTS", "average_body", "bone_part"]
+__all__ = ["AnnyBodyModel", "Body", "JOINTS", "PARTS", "average_body", "bone_part", "makehuman_to_anny"]

@@ -45,6 +45,14 @@ PART_PREFIXES = (
 )
 
 
+def makehuman_to_anny(points: np.ndarray) -> np.ndarray:
+    """MakeHuman asset coordinates (decimetres, y up, facing +z), e.g. the garment proxies of
+    MakeHuman/anny, into anny's frame (metres, z up, facing -y): 0.1 * Rx(90 degrees), the
+    transform anny applies to its own MakeHuman assets."""
+    points = np.asarray(points, dtype=np.float64)
+    return 0.1 * np.stack([points[:, 0], -points[:, 2], points[:, 1]], axis=1)
+
+
 def bone_part(label: str) -> str:
     """The body part of an anny bone label ('upperarm01.L' -> 'arm.L', 'spine03' -> 'torso')."""
     name, _, side = label.partition(".")

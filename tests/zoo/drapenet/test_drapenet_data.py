@@ -61,6 +61,17 @@ def test_rows_hold_the_drapenet_mixture_with_clipped_udf_and_unit_gradients(samp
     assert geometry.unsigned_distance(mesh, row["surface"][0]).max() < 1e-5
 
 
+def test_worker_processes_write_the_same_samples(samples, tmp_path):
+    path, cfg = samples
+    parallel = prepare_samples(GarmentDataConfig(**{**cfg.__dict__, "workers": 2, "samples": str(tmp_path / "p.zarr")}),
+                               DELTA)
+    import zarr
+
+    one, two = zarr.open_group(path, mode="r"), zarr.open_group(parallel, mode="r")
+    for name in ("queries", "distances", "gradients", "surface", "status"):
+        np.testing.assert_array_equal(one[name][:], two[name][:])
+
+
 def test_a_rerun_resumes_and_another_config_is_refused(samples):
     path, cfg = samples
     before = read_record(path)

@@ -88,3 +88,16 @@ def test_anny_wrapper_gives_the_stored_body_and_poses_one_arm(body):
         model.body(pose={"tail": [0, 0, 1]})
     with pytest.raises(ValueError, match="must lie in"):
         model.body(phenotype={"weight": 1.5})
+
+
+def test_makehuman_proxies_land_on_the_body_in_the_garment_frame(body):
+    import trimesh
+
+    from inrzoo.bodies import makehuman_to_anny
+
+    skirt = trimesh.load(Path(__file__).resolve().parents[1] / "data" / "sampling" / "skirt.obj", process=False)
+    inside = body.garment_frame().apply(makehuman_to_anny(skirt.vertices))
+    # A skirt of the MakeHuman female body: below the waist, around the legs, inside the cube.
+    assert inside[:, 2].max() < 0.05 and inside[:, 2].min() > -0.95
+    assert abs(inside[:, 0].mean()) < 0.01 and np.abs(inside).max() < 1.0
+    np.testing.assert_allclose(makehuman_to_anny(np.array([[1.0, 2.0, 3.0]])), [[0.1, -0.3, 0.2]])

@@ -8,8 +8,9 @@ import torch
 from inrzoo.inr import ArchSpec, build, stack_params
 from inrzoo.zoo.inr2vec import Inr2vec, Inr2vecConfig
 from inrzoo.zoo.inr2vec.config import EncoderConfig
-from inrzoo.zoo.inr2vec.decoder import ImplicitDecoder, PositionalEncoding
+from inrzoo.zoo.components.implicit_decoder import ImplicitDecoder, PositionalEncoding
 from inrzoo.zoo.inr2vec.encoder import Encoder, inr_matrix, linear_layers, matrix_rows
+from inr2vec_helpers import spec_of
 
 
 def test_hidden_matrix_stacks_out_in_weights_then_bias_rows():
@@ -85,7 +86,7 @@ def test_decoder_skip_adds_a_projection_of_the_input():
 def test_paper_sizes_shapes():
     arch = build("siren")  # 4 x 512 SIREN
     with torch.device("meta"):
-        model = Inr2vec(arch.param_shapes(), Inr2vecConfig())
+        model = Inr2vec(Inr2vecConfig(), spec_of(arch))
         params = {n: torch.empty(2, *s) for n, s in arch.param_shapes().items()}
         matrices = model.matrices(params)
         embeddings = model.encoder(matrices)

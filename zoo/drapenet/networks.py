@@ -18,8 +18,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from inrzoo.zoo.drapenet.config import DecoderConfig, DrapeNetConfig, EncoderConfig
-from inrzoo.zoo.inr2vec.decoder import PositionalEncoding
+from inrzoo.zoo.components.implicit_decoder import PositionalEncoding
+from inrzoo.zoo.drapenet.config import DecoderConfig, EncoderConfig
 
 
 def knn_indices(points: Tensor, k: int, chunk: int = 2048) -> Tensor:

@@ -13,13 +13,16 @@ from typing import Any
 # kind -> name -> "module:attribute"
 _ENTRIES: dict[str, dict[str, str | Any]] = {
     "model": {
+        "drapenet-drape": "inrzoo.zoo.drapenet.draping.model:DrapeNetDraping",
         "inr2vec": "inrzoo.zoo.inr2vec.model:Inr2vec",
         "linear": "inrzoo.zoo.linear.model:LinearAutoencoder",
     },
     "data": {
+        "drape": "inrzoo.zoo.drapenet.draping.data:DrapeData",
         "weights": "inrzoo.zoo.core.weights:WeightData",
     },
     "task": {
+        "drape_metrics": "inrzoo.zoo.drapenet.draping.evaluate:DrapeMetricsTask",
         "classification": "inrzoo.zoo.tasks.classification:ClassificationTask",
         "retrieval": "inrzoo.zoo.tasks.retrieval:RetrievalTask",
         "reconstruction": "inrzoo.zoo.tasks.reconstruction:ReconstructionTask",

@@ -44,16 +44,6 @@ def skin(points: Tensor, weights: Tensor, transforms: Tensor) -> Tensor:
     return (blend[..., :3] * points[..., None, :]).sum(-1) + blend[..., 3]
 
 
-def vertex_normals(vertices: Tensor, faces: Tensor) -> Tensor:
-    """Area-weighted unit vertex normals [B, V, 3] of triangle meshes vertices [B, V, 3]."""
-    corners = vertices[:, faces]  # [B, F, 3, 3]
-    face_normals = torch.cross(corners[:, :, 1] - corners[:, :, 0], corners[:, :, 2] - corners[:, :, 0], dim=-1)
-    normals = torch.zeros_like(vertices)
-    for k in range(3):
-        normals.index_add_(1, faces[:, k], face_normals)
-    return normals / normals.norm(dim=-1, keepdim=True).clamp_min(1e-12)
-
-
 class BodyRig(nn.Module):
     """Batched anny: (beta [B, S], theta [B, P, 3]) -> RigOutput; float32 on the CPU by default."""
 

@@ -3,7 +3,8 @@
 For a triangle mesh in its rest shape (the canonical garment, metres):
     dm_inv     [F, 2, 2]  inverse of the rest edge matrix in each triangle's own 2D frame
     areas      [F]        rest areas
-    masses     [V]        area density x one third of the rest area of the vertex's triangles
+    masses     [V]        area density x vertex_areas (one third of the rest area of the vertex's
+                          triangles), from the current material
     hinges     [E, 4]     per interior edge (shared by exactly two triangles): its two vertices
                           (e0, e1) and the opposite vertex of each triangle (a, b), ordered so
                           that (e0, e1, a) and (e1, e0, b) keep the faces' orientation
@@ -75,11 +76,15 @@ class ClothMesh:
         self.faces = torch.as_tensor(faces)
         self.dm_inv = as_tensor(np.linalg.inv(_triangle_frames(corners)))
         self.areas = as_tensor(areas)
-        self.masses = as_tensor(masses * self.material.area_density)
+        self.vertex_areas = as_tensor(masses)
         self.hinges = torch.as_tensor(hinges)
         self.hinge_faces = torch.as_tensor(pairs)
         self.hinge_scale = as_tensor(length**2 / (4.0 * (areas[pairs[:, 0]] + areas[pairs[:, 1]])))
         self.boundary = torch.as_tensor(boundary)
+
+    @property
+    def masses(self) -> Tensor:
+        return self.vertex_areas * self.material.area_density
 
     @property
     def num_vertices(self) -> int:
@@ -89,7 +94,7 @@ class ClothMesh:
         return float(self.areas.sum())
 
     def to(self, device: torch.device | str) -> "ClothMesh":
-        for name in ("rest_vertices", "faces", "dm_inv", "areas", "masses", "hinges", "hinge_faces", "hinge_scale",
+        for name in ("rest_vertices", "faces", "dm_inv", "areas", "vertex_areas", "hinges", "hinge_faces", "hinge_scale",
                      "boundary"):
             setattr(self, name, getattr(self, name).to(device))
         return self

@@ -3,8 +3,8 @@
 An item is an outfit: one top and one bottom of a split (tops and bottoms paired in a shuffled
 order; the larger category sets the count), worn by a body of random shape beta and pose theta
 drawn for that item from (seed, epoch, rank, batch): training draws new bodies every epoch; the
-val and test splits draw from a stream of their own, the same every time (held-out bodies and
-poses). The garments, their codes and the body fields come from the store (garment_store.py),
+val and test splits draw from a stream of their own (heldout_seed, epoch, batch): held-out bodies
+and poses, the same for the same epoch number. The garments, their codes and the body fields come from the store (garment_store.py),
 made by `data.make` when missing.
 """
 
@@ -172,7 +172,7 @@ class DrapeData(DataSource):
             chunk = pairs[start:start + batch_size]
             if drop_last and len(chunk) < batch_size:
                 break
-            stream = [seed, epoch, rank, number] if training else [self.options.heldout_seed, number]
+            stream = [seed, epoch, rank, number] if training else [self.options.heldout_seed, epoch, number]
             beta, theta = self.bodies(np.random.default_rng(stream), len(chunk))
             yield OutfitBatch([self.garment(t) for t, _ in chunk], [self.garment(b) for _, b in chunk], beta, theta)
 

@@ -100,14 +100,17 @@ def outfit_metrics(drapes: OutfitDrapes, top, bottom, body_mesh: geometry.Mesh) 
             **{k: e_top[k] + e_bottom[k] for k in e_top}}
 
 
-def evaluate(model, data, split: str = "test", batches: int | None = None) -> dict[str, dict[str, float]]:
-    """Mean metrics per method over the outfits of `split` (held-out bodies and poses)."""
+def evaluate(model, data, split: str = "test", batches: int | None = None, repeats: int = 1
+             ) -> dict[str, dict[str, float]]:
+    """Mean metrics per method over the outfits of `split`, each worn `repeats` times by held-out
+    bodies in held-out poses (the split's stream for epochs 0 .. repeats - 1)."""
     from inrzoo.zoo.drapenet.draping.model import shared_rig
 
     rig = shared_rig()
     sums: dict[str, dict[str, float]] = {m: {} for m in METHODS}
     count = 0
-    for number, batch in enumerate(data.batches(split, 1)):
+    stream = (b for epoch in range(repeats) for b in data.batches(split, 1, epoch=epoch))
+    for number, batch in enumerate(stream):
         if batches is not None and number >= batches:
             break
         body = rig(batch.beta, batch.theta)

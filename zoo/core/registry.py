@@ -15,9 +15,11 @@ _ENTRIES: dict[str, dict[str, str | Any]] = {
     "model": {
         "inr2vec": "inrzoo.zoo.inr2vec.model:Inr2vec",
         "linear": "inrzoo.zoo.linear.model:LinearAutoencoder",
+        "drapenet": "inrzoo.zoo.drapenet.model:DrapeNetGarments",
     },
     "data": {
         "weights": "inrzoo.zoo.core.weights:WeightData",
+        "garments": "inrzoo.zoo.drapenet.source:GarmentData",
     },
     "task": {
         "classification": "inrzoo.zoo.tasks.classification:ClassificationTask",
@@ -28,6 +30,10 @@ _ENTRIES: dict[str, dict[str, str | Any]] = {
         "transfer": "inrzoo.zoo.tasks.transfer:TransferTask",
         "segmentation": "inrzoo.zoo.tasks.segmentation:SegmentationTask",
         "multitask": "inrzoo.zoo.inr2vec.multitask_task:MultitaskTask",
+        "garment_reconstruction": "inrzoo.zoo.drapenet.tasks:GarmentReconstructionTask",
+        "garment_interpolation": "inrzoo.zoo.drapenet.tasks:GarmentInterpolationTask",
+        "garment_editing": "inrzoo.zoo.drapenet.tasks:GarmentEditingTask",
+        "garment_fitting": "inrzoo.zoo.drapenet.tasks:GarmentFittingTask",
     },
 }
 

@@ -7,18 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inrzoo.bodies import JOINTS, PARTS, Body
+from inrzoo.bodies import JOINTS, PARTS, STORED_AVERAGE_BODY, Body, load_body
 from inrzoo.geometry import GeometryError
-
-BODY = Path(__file__).resolve().parents[1] / "data" / "bodies" / "anny_average_body.npz"
-
 
 @pytest.fixture(scope="module")
 def body() -> Body:
-    return Body.load(BODY)
+    return load_body("stored")
 
 
 def test_stored_average_body_has_parts_and_joints(body):
+    assert body.source == str(STORED_AVERAGE_BODY)
     assert body.vertices.shape == (13718, 3) and body.faces.shape == (27420, 3)
     counts = {name: int((body.parts == i).sum()) for i, name in enumerate(PARTS)}
     assert all(counts[p] > 100 for p in ("torso", "arm.L", "arm.R", "leg.L", "leg.R"))

@@ -1,26 +1,23 @@
-"""A garment builder on the stored anny average body (tests/data/bodies, CC0), on a coarse grid."""
+"""A garment builder on the stored anny average body (inrzoo/data/bodies, CC0), on a coarse grid."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from inrzoo.bodies import Body
+from inrzoo.bodies import STORED_AVERAGE_BODY, Body
 from inrzoo.garments import GarmentBuilder, GarmentSettings
-
-BODY = Path(__file__).resolve().parents[1] / "data" / "bodies" / "anny_average_body.npz"
 
 
 @pytest.fixture(scope="session")
 def body_path() -> Path:
-    return BODY
+    return STORED_AVERAGE_BODY
 
 
 @pytest.fixture(scope="session")
 def body() -> Body:
-    return Body.load(BODY)
+    return Body.load(STORED_AVERAGE_BODY)
 
 
 @pytest.fixture(scope="session")

@@ -16,10 +16,12 @@ _ENTRIES: dict[str, dict[str, str | Any]] = {
         "drapenet-drape": "inrzoo.zoo.drapenet.draping.model:DrapeNetDraping",
         "inr2vec": "inrzoo.zoo.inr2vec.model:Inr2vec",
         "linear": "inrzoo.zoo.linear.model:LinearAutoencoder",
+        "drapenet": "inrzoo.zoo.drapenet.model:DrapeNetGarments",
     },
     "data": {
         "drape": "inrzoo.zoo.drapenet.draping.data:DrapeData",
         "weights": "inrzoo.zoo.core.weights:WeightData",
+        "garments": "inrzoo.zoo.drapenet.source:GarmentData",
     },
     "task": {
         "drape_metrics": "inrzoo.zoo.drapenet.draping.evaluate:DrapeMetricsTask",
@@ -31,6 +33,10 @@ _ENTRIES: dict[str, dict[str, str | Any]] = {
         "transfer": "inrzoo.zoo.tasks.transfer:TransferTask",
         "segmentation": "inrzoo.zoo.tasks.segmentation:SegmentationTask",
         "multitask": "inrzoo.zoo.inr2vec.multitask_task:MultitaskTask",
+        "garment_reconstruction": "inrzoo.zoo.drapenet.tasks:GarmentReconstructionTask",
+        "garment_interpolation": "inrzoo.zoo.drapenet.tasks:GarmentInterpolationTask",
+        "garment_editing": "inrzoo.zoo.drapenet.tasks:GarmentEditingTask",
+        "garment_fitting": "inrzoo.zoo.drapenet.tasks:GarmentFittingTask",
     },
 }
 

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from inrzoo.zoo.drapenet.networks import GarmentModel
+from inrzoo.zoo.drapenet.model import DrapeNetGarments
 from inrzoo.zoo.drapenet.reconstruct import reconstruct
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def surface_samples(mesh, count: int, rng: np.random.Generator) -> tuple[np.ndar
     return faces, np.stack([1 - u - v, u, v], axis=1)
 
 
-def surface_shift(model: GarmentModel, code: Tensor, vertices: Tensor, normals: Tensor, step: float) -> Tensor:
+def surface_shift(model: DrapeNetGarments, code: Tensor, vertices: Tensor, normals: Tensor, step: float) -> Tensor:
     """How far [V] the zero set of code's UDF lies from each vertex along its normal (first order)."""
     offsets = step * normals
     both = torch.cat([vertices - offsets, vertices + offsets]).unsqueeze(0)
@@ -63,7 +63,7 @@ def surface_shift(model: GarmentModel, code: Tensor, vertices: Tensor, normals: 
     return 0.5 * (inside - outside)
 
 
-def fit_code(model: GarmentModel, target: np.ndarray, init_code: Tensor, config: FitCodeConfig | None = None,
+def fit_code(model: DrapeNetGarments, target: np.ndarray, init_code: Tensor, config: FitCodeConfig | None = None,
              seed: int = 0) -> tuple[Tensor, list[float]]:
     """The code whose garment best matches the point cloud `target` [P, 3]; returns (code, losses)."""
     config = config or FitCodeConfig()

@@ -142,24 +142,3 @@ class CbnDecoder(nn.Module):
         for block in self.blocks:
             x = block(x, codes)
         return self.output(self.act(self.norm(x, codes))).squeeze(1)
-
-
-class GarmentModel(nn.Module):
-    """DrapeNet's garment generative model: encoder, decoder and the UDF they define."""
-
-    def __init__(self, config: DrapeNetConfig | None = None) -> None:
-        super().__init__()
-        config = config or DrapeNetConfig()
-        self.encoder = DgcnnEncoder(config.latent_dim, config.encoder)
-        self.decoder = CbnDecoder(config.latent_dim, config.decoder)
-        self.delta = config.delta
-
-    def encode(self, points: Tensor) -> Tensor:
-        return self.encoder(points)
-
-    def logits(self, codes: Tensor, queries: Tensor) -> Tensor:
-        return self.decoder(codes, queries)
-
-    def udf(self, codes: Tensor, queries: Tensor) -> Tensor:
-        """Predicted unsigned distance [B, N] in [0, delta]."""
-        return torch.sigmoid(self.decoder(codes, queries)) * self.delta

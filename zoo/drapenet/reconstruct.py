@@ -6,10 +6,10 @@ import numpy as np
 import torch
 
 from inrzoo.geometry import mesh_udf
-from inrzoo.zoo.drapenet.networks import GarmentModel
+from inrzoo.zoo.drapenet.model import DrapeNetGarments
 
 
-def udf_functions(model: GarmentModel, code: torch.Tensor, batch_size: int = 65536):
+def udf_functions(model: DrapeNetGarments, code: torch.Tensor, batch_size: int = 65536):
     """(udf, gradient): numpy callables on points [M, 3] for one code [latent] (model in eval mode)."""
     model.eval()
     device = next(model.parameters()).device
@@ -35,7 +35,7 @@ def udf_functions(model: GarmentModel, code: torch.Tensor, batch_size: int = 655
     return udf, gradient
 
 
-def reconstruct(model: GarmentModel, code: torch.Tensor, resolution: int = 128, bounds=(-1.0, 1.0)):
+def reconstruct(model: DrapeNetGarments, code: torch.Tensor, resolution: int = 128, bounds=(-1.0, 1.0)):
     """The garment of `code` as an open trimesh (MeshUDF on a resolution^3 grid over `bounds`)."""
     udf, gradient = udf_functions(model, code)
     return mesh_udf(udf, resolution, gradient=gradient, bounds=bounds)

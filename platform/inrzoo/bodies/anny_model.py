@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -135,6 +136,8 @@ class AnnyBodyModel:
 
 
 _MODEL: AnnyBodyModel | None = None
+# The average body stored with the package (CC0): what average_body() builds, without anny's build.
+STORED_AVERAGE_BODY = Path(__file__).resolve().parents[1] / "data" / "bodies" / "anny_average_body.npz"
 
 
 def average_body() -> Body:
@@ -143,3 +146,11 @@ def average_body() -> Body:
     if _MODEL is None:
         _MODEL = AnnyBodyModel()
     return _MODEL.body()
+
+
+def load_body(source: str | None) -> Body:
+    """A body by name: None builds anny's average body, "stored" reads the copy stored with the
+    package (the same body, no anny build), anything else is a Body .npz path."""
+    if source is None:
+        return average_body()
+    return Body.load(STORED_AVERAGE_BODY if source == "stored" else source)

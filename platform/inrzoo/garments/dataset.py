@@ -27,7 +27,7 @@ import numpy as np
 import yaml
 
 from inrzoo import config as config_io
-from inrzoo.bodies import Body
+from inrzoo.bodies import load_body
 from inrzoo.garments.build import GarmentBuilder, GarmentSettings
 from inrzoo.garments.params import CATEGORIES, RANGES, TYPES, sample_params
 from inrzoo.geometry import GeometryError
@@ -44,7 +44,7 @@ class GarmentDataConfig:
     counts: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_COUNTS))
     seed: int = 0
     test_fraction: float = 0.1  # chosen: a held-out test split of each type
-    body: str | None = None  # a Body .npz; None builds anny's average body (rest pose)
+    body: str | None = None  # None: anny's average body, built; "stored": its copy in the package; or a Body .npz
     settings: GarmentSettings = field(default_factory=lambda: GarmentSettings(spacing=0.015))
     storage_options: dict[str, str] = field(default_factory=dict)
 
@@ -56,14 +56,6 @@ class GarmentDataConfig:
             raise ValueError(f"garment counts must be >= 0, got {self.counts}")
         if not 0.0 <= self.test_fraction < 1.0:
             raise ValueError(f"test_fraction must lie in [0, 1), got {self.test_fraction}")
-
-
-def load_body(path: str | None) -> Body:
-    if path is None:
-        from inrzoo.bodies import average_body
-
-        return average_body()
-    return Body.load(path)
 
 
 def garment_rng(seed: int, garment_type: str, index: int) -> np.random.Generator:

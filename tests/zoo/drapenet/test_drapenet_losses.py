@@ -6,11 +6,19 @@ import pytest
 import torch
 
 from inrzoo.zoo.drapenet import garment_loss, udf_labels
-from inrzoo.zoo.drapenet.config import DrapeNetConfig
-from inrzoo.zoo.drapenet.networks import GarmentModel
-from inrzoo.zoo.drapenet.train import make_optimizer, train_step
+from inrzoo.zoo.core.model import StepContext
+from inrzoo.zoo.drapenet import DrapeNetGarments
+from inrzoo.zoo.drapenet.source import GarmentBatch, GarmentSpec
 
 DELTA = 0.1
+
+
+def plane_queries(count: int) -> torch.Tensor:
+    """Queries around the plane z = 0, none closer than 0.001 (where plane_logits clamps)."""
+    generator = torch.Generator().manual_seed(0)
+    queries = torch.rand(1, count, 3, generator=generator) * 0.16 - 0.08
+    queries[..., 2] = torch.where(queries[..., 2].abs() < 1e-3, torch.full_like(queries[..., 2], 0.05), queries[..., 2])
+    return queries.requires_grad_(True)
 
 
 def plane_logits(queries: torch.Tensor) -> torch.Tensor:
@@ -24,8 +32,7 @@ def test_labels_are_clipped_distances_over_delta():
 
 
 def test_an_exact_udf_has_no_gradient_loss_and_bce_on_continuous_labels():
-    queries = torch.rand(1, 500, 3) * 0.16 - 0.08
-    queries.requires_grad_(True)
+    queries = plane_queries(500)
     distances = queries[..., 2].detach().abs()
     gradients = torch.zeros(1, 500, 3)
     gradients[..., 2] = torch.sign(queries[..., 2].detach())
@@ -40,8 +47,7 @@ def test_an_exact_udf_has_no_gradient_loss_and_bce_on_continuous_labels():
 
 
 def test_gradient_loss_ignores_surface_and_clipped_queries_and_needs_grad():
-    queries = torch.rand(1, 300, 3) * 0.16 - 0.08
-    queries.requires_grad_(True)
+    queries = plane_queries(300)
     distances = queries[..., 2].detach().abs()
     distances[0, :100] = 0.0  # on the surface
     distances[0, 100:200] = 0.2  # beyond delta
@@ -56,18 +62,35 @@ def test_gradient_loss_ignores_surface_and_clipped_queries_and_needs_grad():
         garment_loss(plane_logits(queries.detach()), queries.detach(), distances, gradients, DELTA, 0.1)
 
 
-def test_training_steps_lower_the_loss_on_a_fixed_batch(tiny_config):
-    torch.manual_seed(0)
-    model = GarmentModel(tiny_config)
-    optimizer = make_optimizer(model, DrapeNetConfig(train=tiny_config.train.__class__(lr=1e-3)))
+def flat_batch() -> GarmentBatch:
+    """Two flat sheets z = 0 with exact UDF and gradients."""
     surface = torch.rand(2, 64, 3) * 0.8 - 0.4
-    surface[..., 2] = 0.0  # two flat sheets
+    surface[..., 2] = 0.0
     queries = torch.rand(2, 256, 3) * 0.8 - 0.4
-    distances = queries[..., 2].abs()
     gradients = torch.zeros_like(queries)
     gradients[..., 2] = torch.sign(queries[..., 2])
-    batch = {"surface": surface, "queries": queries, "distances": distances, "gradients": gradients}
-    first = train_step(model, optimizer, batch, tiny_config)
+    return GarmentBatch(surface, queries, queries[..., 2].abs(), gradients, torch.arange(2))
+
+
+def test_model_losses_train_and_also_evaluate_under_no_grad(tiny_config):
+    torch.manual_seed(0)
+    model = DrapeNetGarments(tiny_config, GarmentSpec())
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    batch, step = flat_batch(), StepContext(torch.device("cpu"))
+    first = model.losses(batch, step)
+    assert set(first) == {"loss", "bce", "grad"}
     for _ in range(30):
-        last = train_step(model, optimizer, batch, tiny_config)
-    assert last["total"] < 0.8 * first["total"] and set(last) == {"total", "bce", "grad"}
+        losses = model.losses(batch, step)
+        optimizer.zero_grad()
+        losses["loss"].backward()
+        optimizer.step()
+    assert losses["loss"].item() < 0.8 * first["loss"].item()
+    model.eval()
+    with torch.no_grad():  # the core's evaluation: the gradient term still needs autograd inside
+        evaluated = model.losses(batch, StepContext(torch.device("cpu"), training=False))
+    assert evaluated["grad"].item() > 0 and not evaluated["loss"].requires_grad
+
+
+def test_a_model_whose_delta_differs_from_the_data_is_refused(tiny_config):
+    with pytest.raises(ValueError, match="clipped at delta"):
+        DrapeNetGarments(tiny_config, GarmentSpec(delta=0.05))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from inrzoo.zoo.drapenet import CbnDecoder, DgcnnEncoder, DrapeNetConfig, GarmentModel
+from inrzoo.zoo.drapenet import CbnDecoder, DgcnnEncoder, DrapeNetConfig, DrapeNetGarments
+from inrzoo.zoo.drapenet.source import GarmentSpec
 from inrzoo.zoo.drapenet.networks import knn_indices
 
 
@@ -14,7 +15,7 @@ def count(module: torch.nn.Module) -> int:
 
 
 def test_default_sizes_are_the_thesis_architecture():
-    model = GarmentModel(DrapeNetConfig())
+    model = DrapeNetGarments(DrapeNetConfig(), GarmentSpec())
     # EdgeConvs 3->64->64->128->256 (Linear without bias + BN), 512 -> 32 (+ BN).
     assert count(model.encoder) == (6 * 64 + 128) + (128 * 64 + 128) + (128 * 128 + 256) + (256 * 256 + 512) + (512 * 32 + 64)
     # 63 -> 512, 5 blocks of 2 x (512 x 512 conv + 2 CBN of gamma/beta 32 -> 512), final CBN, 512 -> 1.
@@ -34,7 +35,7 @@ def test_knn_matches_brute_force_in_chunks():
 
 
 def test_shapes_range_and_point_order_invariance(tiny_config):
-    model = GarmentModel(tiny_config).eval()
+    model = DrapeNetGarments(tiny_config, GarmentSpec()).eval()
     cloud = torch.rand(3, 64, 3)
     codes = model.encode(cloud)
     assert codes.shape == (3, 32)

@@ -7,10 +7,13 @@ and dx(x, beta) -> the displacement the shape blend shapes give a canonical poin
 layer 4, weight normalization and LeakyReLU, as in the released code. Here they learn anny's
 skinning weights and phenotype blend shapes (`inrzoo.bodies.rig.BodyRig`).
 
-Chosen: x enters both through a NeRF positional encoding (6 frequencies, 2^0..2^5; `frequencies`
-0 feeds raw x as the released code does). At this CPU budget raw x did not converge: after 300
-steps of width 128 the skinned body was 15 cm off anny's on average with raw x, 2 mm with the
-encoding (bone of largest weight right for 48 % versus 79 % of the vertices).
+Chosen: x enters W through a NeRF positional encoding (6 frequencies, 2^0..2^5; `frequencies`
+0 feeds raw x as the released code does). At this CPU budget raw x did not converge for W: after
+300 steps of width 128 the skinned body was 15 cm off anny's on average with raw x, 2 mm with the
+encoding (bone of largest weight right for 48 % versus 79 % of the vertices). dx keeps raw x
+(`shape_frequencies` 0, as released): anny's phenotype blend shapes are smooth in x, and in one
+small fit (width 32) the encoded dx stalled at an L1 of 3.8 cm after 500 steps while raw x reached
+2.3 cm after 800 (not the same step count; a loose comparison).
 
 Ground truth off the body (chosen; the thesis says only that the fields extend SMPL's to the
 space around the body): a query takes the values of its closest point on the canonical body's
@@ -73,7 +76,8 @@ class BodyFieldsConfig:
     lr: float = 2e-3  # cosine-annealed to 0
     pool: int = 200_000  # query points with their closest body triangle, drawn once
     mixture: list[float] = field(default_factory=lambda: [0.25, 0.25, 0.25, 0.25])  # surface, 1 cm, 5 cm, box
-    frequencies: int = 6  # positional encoding of x (0: raw x)
+    frequencies: int = 6  # positional encoding of x in W (0: raw x)
+    shape_frequencies: int = 0  # ... in dx (0: raw x, as released; see the module notes)
     seed: int = 0
 
 
@@ -83,10 +87,10 @@ class BodyFields(nn.Module):
     def __init__(self, bones: int, beta_dim: int, config: BodyFieldsConfig | None = None) -> None:
         super().__init__()
         c = config or BodyFieldsConfig()
-        self.encoding = PositionalEncoding(3, c.frequencies, c.frequencies - 1) if c.frequencies else nn.Identity()
-        width_in = self.encoding.out_dim if c.frequencies else 3
-        self.skinning = SkipMLP(width_in, bones, c.width, c.depth, c.skip)
-        self.shape = SkipMLP(width_in + beta_dim, 3, c.width, c.depth, c.skip)
+        self.encoding = encoding(c.frequencies)
+        self.shape_encoding = encoding(c.shape_frequencies)
+        self.skinning = SkipMLP(width_of(c.frequencies), bones, c.width, c.depth, c.skip)
+        self.shape = SkipMLP(width_of(c.shape_frequencies) + beta_dim, 3, c.width, c.depth, c.skip)
         self.beta_dim = beta_dim
 
     def skinning_logits(self, x: Tensor) -> Tensor:
@@ -97,7 +101,15 @@ class BodyFields(nn.Module):
 
     def displacement(self, x: Tensor, beta: Tensor) -> Tensor:
         """x [B, N, 3], beta [B, S] -> dx [B, N, 3]."""
-        return self.shape(torch.cat([self.encoding(x), beta[:, None, :].expand(-1, x.shape[1], -1)], dim=-1))
+        return self.shape(torch.cat([self.shape_encoding(x), beta[:, None, :].expand(-1, x.shape[1], -1)], dim=-1))
+
+
+def encoding(frequencies: int) -> nn.Module:
+    return PositionalEncoding(3, frequencies, frequencies - 1) if frequencies else nn.Identity()
+
+
+def width_of(frequencies: int) -> int:
+    return 3 * (1 + 2 * frequencies)
 
 
 def query_pool(vertices: np.ndarray, faces: np.ndarray, cfg: BodyFieldsConfig) -> dict[str, np.ndarray]:
@@ -125,8 +137,10 @@ def query_pool(vertices: np.ndarray, faces: np.ndarray, cfg: BodyFieldsConfig) -
             "bary": np.clip(bary, 0.0, 1.0).astype(np.float32)}
 
 
-def fit_body_fields(rig, cfg: BodyFieldsConfig) -> tuple[BodyFields, dict[str, float]]:
-    """Train W and dx of `rig` (a BodyRig) from its skinning weights and phenotype blend shapes."""
+def fit_body_fields(rig, cfg: BodyFieldsConfig, fields: BodyFields | None = None,
+                    names: tuple[str, ...] = ("skinning", "shape")) -> tuple[BodyFields, dict[str, float]]:
+    """Train W and dx of `rig` (a BodyRig) from its skinning weights and phenotype blend shapes
+    (`names`: which of the two; `fields`: start from these)."""
     from inrzoo.bodies.poses import sample_phenotypes
 
     canonical = rig.canonical_vertices.double().numpy()
@@ -136,10 +150,10 @@ def fit_body_fields(rig, cfg: BodyFieldsConfig) -> tuple[BodyFields, dict[str, f
     bary = torch.from_numpy(pool["bary"])
     target_weights = (rig.weights[corners] * bary[..., None]).sum(1)  # [pool, J]
     torch.manual_seed(cfg.seed)
-    fields = BodyFields(rig.weights.shape[1], rig.beta_dim, cfg)
+    fields = fields if fields is not None else BodyFields(rig.weights.shape[1], rig.beta_dim, cfg)
     rng = np.random.default_rng(cfg.seed + 1)
     metrics: dict[str, float] = {}
-    for name in ("skinning", "shape"):
+    for name in names:
         network = getattr(fields, name)
         optimizer = torch.optim.Adam(network.parameters(), lr=cfg.lr)
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, cfg.steps)
@@ -182,7 +196,7 @@ def shape_loss(fields: BodyFields, rig, points: Tensor, corners: Tensor, bary: T
     return (fields.displacement(groups, beta) - target).abs().sum(-1).mean()
 
 
-FORMAT = "inrzoo.drapenet.body_fields/1"
+FORMAT = "inrzoo.drapenet.body_fields/2"  # /2: dx has its own encoding (shape_frequencies)
 
 
 def save_body_fields(fields: BodyFields, cfg: BodyFieldsConfig, path: str, metrics: dict[str, float]) -> str:

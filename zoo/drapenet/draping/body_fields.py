@@ -12,7 +12,7 @@ Chosen: x enters W through a NeRF positional encoding (6 frequencies, 2^0..2^5; 
 300 steps of width 128 the skinned body was 15 cm off anny's on average with raw x, 2 mm with the
 encoding (bone of largest weight right for 48 % versus 79 % of the vertices). dx keeps raw x
 (`shape_frequencies` 0, as released): anny's phenotype blend shapes are smooth in x, and in one
-small fit (width 32) the encoded dx stalled at an L1 of 3.8 cm after 500 steps while raw x reached
+fit (width 128) the encoded dx stalled at an L1 of 3.8 cm after 500 steps while raw x reached
 2.3 cm after 800 (not the same step count; a loose comparison).
 
 Ground truth off the body (chosen; the thesis says only that the fields extend SMPL's to the

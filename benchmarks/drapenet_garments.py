@@ -28,7 +28,6 @@ import numpy as np
 import trimesh
 
 from inrzoo import collections, geometry
-from inrzoo.zoo.core.job import run_training_job
 from inrzoo.zoo.core.job_config import load_job_config
 from inrzoo.zoo.drapenet import evaluate as ev
 
@@ -54,6 +53,8 @@ def job_overrides(args) -> list[str]:
         out += CPU_BUDGET
     if args.gpu:
         out.append("scaling.use_gpu=true")
+    if args.make_workers:
+        out.append(f"data.make.workers={args.make_workers}")
     return out
 
 
@@ -61,12 +62,53 @@ def train(args) -> None:
     cfg = load_job_config(str(REPO / "zoo" / "configs" / "drapenet" / f"garments_{args.category}.yaml"),
                           job_overrides(args))
     out = args.out / args.category
-    summary = run_training_job(cfg, out)
-    record = {"category": args.category, "budget": args.budget, "epochs": summary.epochs, "metrics": summary.metrics,
-              "files": summary.artifacts, "model": cfg.model.__config_to__(), "options": cfg.data.options,
-              "batch_size": cfg.train.batch_size, "run": summary.run_name}
+    if args.in_process:
+        epochs, metrics, files, run = train_in_process(cfg, out)
+    else:
+        from inrzoo.zoo.core.job import run_training_job
+
+        summary = run_training_job(cfg, out)
+        epochs, metrics, files, run = summary.epochs, summary.metrics, summary.artifacts, summary.run_name
+    record = {"category": args.category, "budget": args.budget, "epochs": epochs, "metrics": metrics,
+              "files": files, "model": cfg.model.__config_to__(), "options": cfg.data.options,
+              "batch_size": cfg.train.batch_size, "run": run, "in_process": args.in_process}
     (out / "summary.json").write_text(json.dumps(record, indent=1))
     logger.info("%s: %s", args.category, json.dumps(summary.metrics))
+
+
+def train_in_process(cfg, out: Path) -> tuple[int, dict, list[str], str]:
+    """The core's epoch loop and tasks in this process, without Ray Train or MLflow (the GPU machine
+    has neither); the model file is saved next to the pictures."""
+    import time
+
+    import torch
+
+    from inrzoo.zoo.core.checkpoint import save_model
+    from inrzoo.zoo.core.data import open_data
+    from inrzoo.zoo.core.loop import make_optimizer, train_epoch
+    from inrzoo.zoo.core.model import StepContext, model_class
+    from inrzoo.zoo.core.tasks import TaskContext, run_tasks
+
+    torch.set_num_threads(cfg.scaling.torch_threads)
+    device = torch.device("cuda" if cfg.scaling.use_gpu else "cpu")
+    cls = model_class(cfg.model.name)
+    data = open_data(cls.data_kind, cfg.data)
+    torch.manual_seed(cfg.train.seed)
+    model = cls(cfg.model.config, data.spec()).to(device)
+    optimizer = make_optimizer(model, cfg.train.optimizer)
+    for epoch in range(cfg.train.epochs):
+        started = time.monotonic()
+        generator = torch.Generator(device=device).manual_seed(cfg.train.seed * 100_003 + epoch)
+        batches = data.batches("train", cfg.train.batch_size, epoch=epoch, seed=cfg.train.seed, shuffle=True,
+                               drop_last=True)
+        stats = train_epoch(model, batches, optimizer, StepContext(device, generator, epoch, True),
+                            cfg.train.max_steps_per_epoch)
+        logger.info("epoch %d/%d: loss %.5f (%.1f s)", epoch + 1, cfg.train.epochs, stats["loss"],
+                    time.monotonic() - started)
+    out.mkdir(parents=True, exist_ok=True)
+    save_model(model.eval(), str(out / "model.safetensors"))
+    outcome = run_tasks(cfg.evaluation.tasks, TaskContext(model.cpu(), data, cfg.tasks, out))
+    return cfg.train.epochs, outcome.metrics, [str(p) for p in outcome.files], cfg.run_name()
 
 
 def gallery_and_meshing(args) -> dict:
@@ -126,6 +168,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--gpu", action="store_true", help="train on the GPU (Ray Train use_gpu)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--make-workers", type=int, default=0, help="processes preparing samples (default: the config's)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="train in this process (the core's loop and tasks; no Ray Train, no MLflow)")
     parser.add_argument("--resolution", type=int, default=96, help="MeshUDF grid of the report's exact-UDF check")
     parser.add_argument("--work", type=Path, default=REPO / "out" / "drapenet")
     parser.add_argument("--out", type=Path, default=REPO / "out" / "drapenet_garments")

@@ -13,15 +13,20 @@ from typing import Any
 # kind -> name -> "module:attribute"
 _ENTRIES: dict[str, dict[str, str | Any]] = {
     "model": {
+        "drapenet-drape": "inrzoo.zoo.drapenet.draping.model:DrapeNetDraping",
         "inr2vec": "inrzoo.zoo.inr2vec.model:Inr2vec",
         "linear": "inrzoo.zoo.linear.model:LinearAutoencoder",
         "netspace": "inrzoo.zoo.netspace.model:NetSpace",
+        "drapenet": "inrzoo.zoo.drapenet.model:DrapeNetGarments",
     },
     "data": {
+        "drape": "inrzoo.zoo.drapenet.draping.data:DrapeData",
         "weights": "inrzoo.zoo.core.weights:WeightData",
         "netspace_zoo": "inrzoo.zoo.netspace.data:NetZooData",
+        "garments": "inrzoo.zoo.drapenet.source:GarmentData",
     },
     "task": {
+        "drape_metrics": "inrzoo.zoo.drapenet.draping.evaluate:DrapeMetricsTask",
         "classification": "inrzoo.zoo.tasks.classification:ClassificationTask",
         "retrieval": "inrzoo.zoo.tasks.retrieval:RetrievalTask",
         "reconstruction": "inrzoo.zoo.tasks.reconstruction:ReconstructionTask",
@@ -34,6 +39,10 @@ _ENTRIES: dict[str, dict[str, str | Any]] = {
         "netspace_interpolation": "inrzoo.zoo.netspace.tasks:InterpolationTask",
         "netspace_sampling": "inrzoo.zoo.netspace.tasks:SamplingTask",
         "netspace_latent": "inrzoo.zoo.netspace.tasks:LatentTask",
+        "garment_reconstruction": "inrzoo.zoo.drapenet.tasks:GarmentReconstructionTask",
+        "garment_interpolation": "inrzoo.zoo.drapenet.tasks:GarmentInterpolationTask",
+        "garment_editing": "inrzoo.zoo.drapenet.tasks:GarmentEditingTask",
+        "garment_fitting": "inrzoo.zoo.drapenet.tasks:GarmentFittingTask",
     },
 }
 

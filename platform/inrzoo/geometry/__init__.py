@@ -18,6 +18,7 @@ from .distance import (
 from .extract import extract_mesh, voxels_from_occupancy
 from .io import as_shape, is_trimesh, load, parse
 from .level_set import level_set_points
+from .meshudf import mesh_udf
 from .normalize import Similarity, fit_similarity, normalize, transform_shape
 from .shapes import GeometryError, Mesh, PointCloud, Shape, VoxelGrid
 from .surface import surface_samples
@@ -40,6 +41,7 @@ __all__ = [
     "is_trimesh",
     "level_set_points",
     "load",
+    "mesh_udf",
     "parse",
     "normalize",
     "occupancy",

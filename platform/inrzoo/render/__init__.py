@@ -9,7 +9,7 @@
 from inrzoo.render.camera import Camera
 from inrzoo.render.grid import render_grid, render_originals, render_rows, save_grid
 from inrzoo.render.image import Style, render_field
-from inrzoo.render.meshes import comparison_grid, draw_mesh, pyplot
+from inrzoo.render.meshes import comparison_grid, draw_mesh, pyplot, save_figure
 
 __all__ = ["Camera", "Style", "comparison_grid", "draw_mesh", "pyplot", "render_field", "render_grid",
-           "render_originals", "render_rows", "save_grid"]
+           "render_originals", "render_rows", "save_figure", "save_grid"]

@@ -8,7 +8,7 @@ import trimesh
 
 from inrzoo.geometry import Mesh, PointCloud, VoxelGrid
 from inrzoo.pipeline import load_convert_config, resolve
-from inrzoo.pipeline.augment import AugmentConfig, expand_listing, jitter_shape, scale_points, scale_shape
+from inrzoo.pipeline.augment import AugmentConfig, augment_index, expand_listing, jitter_shape, scale_points, scale_shape
 from inrzoo.pipeline.prepare import prepare_shape
 
 
@@ -24,6 +24,9 @@ def test_listing_keeps_originals_and_adds_labelled_copies():
     assert all(r["label"] == "x" and r["split"] == "test" for r in out)  # copies never leak across splits
     assert out[2]["meta"] == {"k": 1, "augment": 2, "augment_of": "a"}
     assert expand_listing(refs, AugmentConfig()) == refs
+    # Through Ray Data (Arrow structs) an original comes back with the copies' keys set to None.
+    assert [augment_index(r) for r in out] == [0, 1, 2]
+    assert augment_index({"id": "a", "meta": {"k": 1, "augment": None, "augment_of": None}}) == 0
 
 
 def test_scaling_is_anisotropic_within_range_and_reproducible():

@@ -42,7 +42,9 @@ def expand_listing(refs: list[dict[str, Any]], cfg: AugmentConfig) -> list[dict[
 
 
 def augment_index(ref: dict[str, Any]) -> int:
-    return int((ref.get("meta") or {}).get("augment", 0))
+    # Ray Data carries refs as Arrow structs: an original row next to its copies comes back with
+    # "augment": None (the key filled in by schema unification), not without the key.
+    return int((ref.get("meta") or {}).get("augment") or 0)
 
 
 def scale_shape(shape: Shape, cfg: AugmentConfig, rng: np.random.Generator) -> tuple[Shape, dict[str, list[float]]]:

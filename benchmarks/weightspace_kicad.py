@@ -24,6 +24,7 @@ import logging
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import kicad_data
 
@@ -42,6 +43,53 @@ CONVERT_BUDGET = [
     "output.chunk_rows=8", "augment.copies=1", "augment.jitter=0.005", "tracking.enabled=false",
 ]
 QUICK = {"classes": 6, "per_split": {"train": 8, "val": 2, "test": 4}}
+N_POINTS = 1024  # surface samples stored per row (PointNet's paper input size)
+METHODS = ("chance", "raw_mlp", "nfn", "pointnet", "inr2vec")  # the table; ABLATIONS (below) are item 4
+
+
+def method_budget(quick: bool) -> dict[str, Any]:
+    """Training budgets per method (chosen for this machine; the thesis' are in the note)."""
+    from inrzoo.zoo.inr2vec.config import ClassifierConfig, DecoderConfig, EncoderConfig, Inr2vecConfig, TeacherConfig
+    from inrzoo.zoo.weightspace.nfn import NFNConfig
+    from inrzoo.zoo.weightspace.training import TrainConfig
+
+    epochs = (lambda full, short: short if quick else full)  # noqa: E731
+    classifier = ClassifierConfig(epochs=epochs(60, 15))  # thesis: 150 epochs, OneCycle, lr 1e-4
+    inr2vec = Inr2vecConfig(
+        # the INRs are 64 wide instead of 512: encoder stages halved (thesis 512-512-1024-1024 -> 1024)
+        encoder=EncoderConfig(hidden_dims=[256, 256, 512, 512], embedding_dim=512),
+        decoder=DecoderConfig(hidden_dim=256),  # thesis: 512
+        teacher=TeacherConfig(field="sdf", inr_loss="bce", inr_delta=0.1, num_queries=512),  # thesis: 10,000
+        batch_size=16,
+    )
+    return {
+        "points": 256,  # of the N_POINTS stored (PointNet's paper: 1024; 7x the cost here)
+        "classifier": classifier,
+        "pointnet": TrainConfig(epochs=epochs(12, 3), batch_size=32, lr=1e-3),
+        "nfn": TrainConfig(epochs=epochs(20, 5), batch_size=32, lr=1e-3),
+        "nfn_config": NFNConfig(),
+        "inr2vec": inr2vec,
+        "inr2vec_epochs": epochs(10, 3),
+        "ablation_epochs": epochs(4, 2),  # the inr2vec ablations train shorter (item 4)
+    }
+
+
+# inr2vec variants: (label, encoder overrides, optimizer lr or None, train rows, epochs key).
+INR2VEC_VARIANTS = {
+    "inr2vec": ("inr2vec", {"input_normalization": "standardize", "layers": "all"}, None, "all", "inr2vec_epochs"),
+    "inr2vec_thesis": ("inr2vec, thesis input (hidden layers, as stored)", {}, None, "all", "ablation_epochs"),
+    "inr2vec_std": ("inr2vec, standardized input (hidden layers)", {"input_normalization": "standardize"}, None,
+                    "all", "ablation_epochs"),
+    "inr2vec_std_all": ("inr2vec, standardized input, all layers", {"input_normalization": "standardize",
+                                                                  "layers": "all"}, None, "all", "ablation_epochs"),
+    "inr2vec_std_all_lr": ("inr2vec, standardized, all layers, lr 1e-3", {"input_normalization": "standardize",
+                                                                         "layers": "all"}, 1e-3, "all",
+                           "ablation_epochs"),
+    "inr2vec_std_all_originals": ("inr2vec, standardized, all layers, no augmented copies",
+                                  {"input_normalization": "standardize", "layers": "all"}, None, "originals",
+                                  "ablation_epochs"),
+}
+ABLATIONS = ("raw_mlp_hidden", "raw_mlp_unscaled", *[k for k in INR2VEC_VARIANTS if k != "inr2vec"])
 
 
 def convert_config(models: Path, split_file: Path, uri: str, executor: str) -> list[str]:
@@ -57,6 +105,10 @@ def convert(models: Path, split_file: Path, out: Path, executor: str) -> tuple[s
     overrides = convert_config(models, split_file, uri, executor)
     log.info("convert: %s", " ".join(overrides))
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    # The machine is shared: Ray's memory monitor kills this job's workers when *other* processes
+    # fill the memory (seen here: a 13 GB test elsewhere killed the fit actor). The conversion's
+    # own memory is bounded (units of 8 shapes), so the monitor is off for the local Ray it starts.
+    os.environ.setdefault("RAY_memory_monitor_refresh_ms", "0")
     start = time.time()
     report = run_convert(load_convert_config(str(REPO / "jobs/configs/inr2vec.yaml"), overrides))
     seconds = time.time() - start
@@ -72,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"a small slice: {QUICK}")
     parser.add_argument("--step", choices=["data", "convert", "points", "methods", "all"], default="all")
     parser.add_argument("--executor", choices=["ray", "local"], default="ray")
+    parser.add_argument("--methods", default=",".join(METHODS),
+                        help="comma-separated subset of " + ",".join(METHODS + ABLATIONS) + ", or 'ablations'")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     out = Path(args.out) / ("quick" if args.quick else "full")
@@ -87,10 +141,120 @@ def main(argv: list[str] | None = None) -> int:
     kicad_data.verify(models, split)
     if args.step == "data":
         return 0
-    timings = {}
+    from inrzoo.pipeline import load_convert_config
+
+    uri = str(out / "kicad_inr2vec.zarr")
+    cfg = load_convert_config(str(REPO / "jobs/configs/inr2vec.yaml"), convert_config(models, split_file, uri, "local"))
+    report: dict[str, Any] = {"convert": {}}
     if args.step in ("convert", "all"):
-        uri, timings["convert"] = convert(models, split_file, out, args.executor)
+        _, report["convert"] = convert(models, split_file, out, args.executor)
+    if args.step in ("points", "all"):
+        from weightspace_inputs import surface_points
+
+        start = time.process_time(), time.time()
+        surface_points(cfg, out, N_POINTS)
+        report["points"] = {"cpu_seconds": round(time.process_time() - start[0]), "wall_seconds": round(time.time() - start[1])}
+    if args.step in ("methods", "all"):
+        results = run_methods(uri, out / f"points_{N_POINTS}", method_budget(args.quick), args.methods.split(","))
+        write_results(results, split, package, args.quick, report)
     return 0
+
+
+def run_methods(uri: str, points_folder: Path, budget: dict[str, Any], chosen: list[str]) -> dict[str, Any]:
+    import dataclasses
+
+    import torch
+
+    import weightspace_methods as methods
+    from weightspace_inputs import load_splits
+
+    torch.set_num_threads(2)
+    splits, class_names, arch = load_splits(uri, points_folder)
+    k = len(class_names)
+
+    def inr2vec(key: str):
+        _, encoder, lr, rows, epochs = INR2VEC_VARIANTS[key]
+        config = dataclasses.replace(budget["inr2vec"], encoder=dataclasses.replace(budget["inr2vec"].encoder, **encoder))
+        if lr is not None:
+            config.optimizer = dataclasses.replace(config.optimizer, lr=lr)
+        recon = 16 if key == "inr2vec" else 0  # the ablations compare embeddings only
+        return lambda: methods.inr2vec(splits, k, arch, methods.Inr2vecBudget(
+            config, budget[epochs], budget["classifier"], reconstruction_shapes=recon, train_rows=rows))
+
+    runs = {
+        "chance": ("chance (majority class)", lambda: methods.chance(splits)),
+        "raw_mlp": ("raw weights + MLP", lambda: methods.raw_weights_mlp(splits, k, budget["classifier"])),
+        "nfn": ("NFN (NP layers, IO encoding)*", lambda: methods.nfn(splits, k, arch, budget["nfn"], budget["nfn_config"])),
+        "pointnet": ("PointNet (surface samples)*", lambda: methods.pointnet(splits, k, budget["pointnet"], budget["points"])),
+        "raw_mlp_hidden": ("raw weights + MLP, hidden layers only", lambda: methods.raw_weights_mlp(
+            splits, k, budget["classifier"], columns=methods.hidden_layer_columns(arch))),
+        "raw_mlp_unscaled": ("raw weights + MLP, not standardized", lambda: methods.raw_weights_mlp(
+            splits, k, budget["classifier"], standardize=False)),
+        **{key: (label, inr2vec(key)) for key, (label, *_rest) in INR2VEC_VARIANTS.items()},
+    }
+    chosen = list(ABLATIONS) if chosen == ["ablations"] else chosen
+    unknown = sorted(set(chosen) - set(runs))
+    if unknown:
+        raise SystemExit(f"--methods: unknown {unknown}; known: {list(runs)}")
+    results: dict[str, Any] = {"rows": {name: len(s) for name, s in splits.items()}, "classes": class_names,
+                               "methods": {}, "ablations": {}}
+    for key in chosen:
+        label, run = runs[key]
+        log.info("method: %s", label)
+        results["ablations" if key in ABLATIONS else "methods"][label] = run()
+        log.info("%s: %s", label, results["ablations" if key in ABLATIONS else "methods"][label])
+        print(table(results), flush=True)
+    results["budget"] = {name: _plain(value) for name, value in budget.items()}
+    return results
+
+
+def _plain(value: Any) -> Any:
+    import dataclasses
+
+    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = [f"test split: {results['rows']['test']} INRs ({len(results['classes'])} classes); "
+             "retrieval leaves each query's own augmented copy out of the gallery; "
+             "* retrieval on the classifier's last hidden layer (supervised)",
+             f"{'':55s} accuracy  mAP@1  mAP@5  mAP@10  cpu s"]
+    for section in ("methods", "ablations"):
+        if results.get(section) and section == "ablations":
+            lines.append("ablations (item 4):")
+        for name, m in results.get(section, {}).items():
+            maps = [m.get(f"map@{k}", float("nan")) for k in (1, 5, 10)]
+            lines.append(f"{name:55s} {m['accuracy']:8.3f} {maps[0]:6.3f} {maps[1]:6.3f} {maps[2]:7.3f} "
+                         f"{m.get('cpu_seconds', 0):6d}")
+    for section in ("methods", "ablations"):
+        for name, m in results.get(section, {}).items():
+            if m.get("reconstruction_chamfer") is not None:
+                lines.append(f"{name}: decoder reconstruction Chamfer-L1 {m['reconstruction_chamfer']:.4f}, "
+                             f"F-score {m['reconstruction_fscore']:.3f} ({int(m['reconstruction_scored'])} test INRs)")
+    return "\n".join(lines)
+
+
+def write_results(results: dict[str, Any], split: dict[str, Any], package: dict[str, str], quick: bool,
+                  report: dict[str, Any]) -> None:
+    """Write (or update: methods run in separate invocations are merged when the split is the same)."""
+    from collections import Counter
+
+    path = RESULTS / ("weightspace_kicad_quick.json" if quick else "weightspace_kicad.json")
+    previous = json.loads(path.read_text()) if path.exists() else {}
+    if previous.get("split_checksum") == split["checksum"]:
+        for section in ("methods", "ablations"):
+            results[section] = {**previous.get(section, {}), **results[section]}
+        report = {**previous.get("timings", {}), **{k: v for k, v in report.items() if v}}
+    results.update({
+        "split_checksum": split["checksum"], "package": package,
+        "parts": dict(Counter(p["split"] for p in split["parts"])),
+        "parts_per_class": dict(Counter(p["label"] for p in split["parts"])),
+        "convert_budget": CONVERT_BUDGET, "timings": report,
+    })
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=1, default=str) + "\n")
+    print(table(results), flush=True)
+    print(f"written: {path}", flush=True)
 
 
 if __name__ == "__main__":

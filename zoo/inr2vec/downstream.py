@@ -3,7 +3,8 @@
 - `embed_view`: embeddings, labels and (optionally) flattened raw weights of a split, streamed.
 - `classification_metrics`: the thesis classifier on train embeddings, accuracy on the held-out
   split; with a raw-weight baseline (the same classifier on the flattened weights) and chance.
-- `retrieval_metrics`: mAP@1/5/10 and recall@k over the held-out split (query left out).
+- `retrieval_metrics`: mAP@1/5/10 and recall@k over the held-out split (the query and its own
+  augmented copies left out of the gallery).
 - `reconstruction_metrics`: Chamfer / F-score of decoded shapes against their input INRs.
 - `plot_artifacts`: the interpolation strip between two held-out shapes and the t-SNE map.
 - `evaluate_model`: all of the above, as one dict of floats plus the PNG paths.
@@ -25,6 +26,7 @@ from inrzoo.zoo.inr2vec.job_config import EvaluationSection
 from inrzoo.zoo.inr2vec.model import Inr2vec
 from inrzoo.zoo.inr2vec.plots import interpolation_strip, tsne_plot
 from inrzoo.zoo.inr2vec.retrieval import retrieval_task
+from inrzoo.zoo.inr2vec.splits import source_groups
 from inrzoo.zoo.inr2vec.tasks import classification_task
 from inrzoo.zoo.inr2vec.train import embed
 
@@ -34,6 +36,7 @@ class SplitData:
     embeddings: Tensor  # [N, D]
     labels: Tensor  # [N] int64, -1 = unlabeled
     flat: Tensor | None = None  # [N, P] raw weights in canonical order
+    groups: Tensor | None = None  # [N] source-shape codes: a row and its augmented copies share one
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -47,7 +50,7 @@ def embed_view(model: Inr2vec, view: WeightDataset, batch_size: int = 64, with_f
                          None if not with_flat else torch.zeros(0, 0))
     batches = list(view.loader(batch_size, flat=with_flat))
     return SplitData(embed(model, batches), torch.cat([b["label"] for b in batches]),
-                     torch.cat([b["flat"] for b in batches]) if with_flat else None)
+                     torch.cat([b["flat"] for b in batches]) if with_flat else None, source_groups(view))
 
 
 def chance_accuracy(train_labels: Tensor, test_labels: Tensor) -> float:
@@ -81,7 +84,7 @@ def classification_metrics(train: SplitData, test: SplitData, num_classes: int, 
 
 
 def retrieval_metrics(split: SplitData, prefix: str = "") -> dict[str, float]:
-    return {f"{prefix}{k}": v for k, v in retrieval_task(split.embeddings, split.labels).items()}
+    return {f"{prefix}{k}": v for k, v in retrieval_task(split.embeddings, split.labels, groups=split.groups).items()}
 
 
 def reconstruction_metrics(model: Inr2vec, view: WeightDataset, cfg: EvaluationSection) -> dict[str, float]:
@@ -130,7 +133,8 @@ def evaluate_model(model: Inr2vec, views: dict[str, WeightDataset], cfg: Evaluat
         if raw:  # the same ranking on the raw weights (standardized with the train statistics)
             train_flat = data["train"].flat
             scaled = (data["test"].flat - train_flat.mean(0)) / train_flat.std(0).clamp_min(1e-6)
-            metrics.update(retrieval_metrics(SplitData(scaled, data["test"].labels), prefix="raw_weights_"))
+            metrics.update(retrieval_metrics(SplitData(scaled, data["test"].labels, groups=data["test"].groups),
+                                             prefix="raw_weights_"))
     metrics.update(reconstruction_metrics(model, views["test"], cfg))
     paths = plot_artifacts(model, data["test"], out_dir, class_names, cfg.mesh_resolution) if cfg.plots else []
     return metrics, paths

@@ -30,6 +30,9 @@ class Inr2vec(nn.Module):
         self.matrix_shape = matrix_rows(self.param_shapes, self.config.encoder.layers, in_dim)
         self.encoder = Encoder(self.matrix_shape[1], self.config.encoder)
         self.decoder = ImplicitDecoder(self.config.encoder.embedding_dim, self.config.decoder, out_dim=1, in_dim=in_dim)
+        if self.config.encoder.input_normalization == "standardize":
+            self.register_buffer("input_mean", torch.zeros(self.matrix_shape))
+            self.register_buffer("input_std", torch.ones(self.matrix_shape))
 
     @property
     def embedding_dim(self) -> int:
@@ -41,7 +44,29 @@ class Inr2vec(nn.Module):
 
     def encode(self, params: Mapping[str, Tensor]) -> Tensor:
         """Stacked INR parameters -> embeddings [K, embedding_dim]."""
-        return self.encoder(self.matrices(params))
+        matrices = self.matrices(params)
+        if self.config.encoder.input_normalization == "standardize":
+            matrices = (matrices - self.input_mean) / self.input_std
+        return self.encoder(matrices)
+
+    @torch.no_grad()
+    def fit_input_normalization(self, params: Mapping[str, Tensor], chunk: int = 1024) -> None:
+        """Per-entry mean and deviation of the encoder input over stacked training INRs."""
+        if self.config.encoder.input_normalization != "standardize":
+            raise ValueError("fit_input_normalization: encoder.input_normalization is not 'standardize'")
+        count = next(iter(params.values())).shape[0]
+        if count < 2:
+            raise ValueError(f"fit_input_normalization: needs 2+ INRs, got {count}")
+        total = torch.zeros(self.matrix_shape, dtype=torch.float64)
+        squares = torch.zeros(self.matrix_shape, dtype=torch.float64)
+        for start in range(0, count, chunk):
+            m = self.matrices({n: p[start:start + chunk].float() for n, p in params.items()}).double()
+            total += m.sum(0)
+            squares += (m * m).sum(0)
+        mean = total / count
+        std = ((squares - count * mean * mean).clamp_min(0) / (count - 1)).sqrt()
+        self.input_mean.copy_(mean.to(self.input_mean))
+        self.input_std.copy_(std.clamp_min(1e-8).to(self.input_std))
 
     def decode(self, embeddings: Tensor, queries: Tensor) -> Tensor:
         """Raw decoder output [K, N] (BCE logits or field values, per `config.loss`)."""

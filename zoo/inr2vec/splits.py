@@ -8,6 +8,7 @@ copy in training; the draw is stratified by label and depends only on the seed.
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from inrzoo.store import WeightDataset
 from inrzoo.zoo.inr2vec.job_config import DatasetSection
@@ -24,6 +25,12 @@ def with_rows(dataset: WeightDataset, rows: np.ndarray) -> WeightDataset:
 
 def source_ids(ids: np.ndarray) -> np.ndarray:
     return np.array([str(i).split(AUGMENT_MARK)[0] for i in ids])
+
+
+def source_groups(view: WeightDataset) -> torch.Tensor:
+    """[N] int64: one code per source shape of the view's rows (an original and its copies share it)."""
+    _, codes = np.unique(source_ids(view.columns["id"][view.rows]), return_inverse=True)
+    return torch.as_tensor(codes.reshape(-1), dtype=torch.long)
 
 
 def split_views(dataset: WeightDataset, cfg: DatasetSection) -> dict[str, WeightDataset]:

@@ -96,3 +96,29 @@ def test_paper_sizes_shapes():
     assert [c.out_channels for c in convs] == [512, 512, 1024, 1024, 1024]
     assert model.decoder.input_layer[0].in_features == 1024 + 63
     assert model.decoder.input_layer[0].out_features == 512
+
+
+def test_standardized_input_has_zero_mean_unit_deviation_per_entry_and_survives_a_round_trip(
+        siren_families, tiny_config, tmp_path):
+    from dataclasses import replace
+
+    from inrzoo.zoo.inr2vec.checkpoint import load_inr2vec, save_inr2vec
+
+    arch, params, _ = siren_families(6)
+    config = tiny_config()
+    config.encoder = replace(config.encoder, input_normalization="standardize")
+    model = Inr2vec(arch.param_shapes(), config)
+    with pytest.raises(ValueError, match="2\\+ INRs"):
+        model.fit_input_normalization({n: p[:1] for n, p in params.items()})
+    model.fit_input_normalization(params, chunk=5)  # chunks sum to the one-pass statistics
+    standardized = (model.matrices(params) - model.input_mean) / model.input_std
+    torch.testing.assert_close(standardized.mean(0), torch.zeros(model.matrix_shape), atol=1e-5, rtol=0)
+    varying = model.matrices(params).std(0) > 1e-6  # entries that differ between INRs
+    torch.testing.assert_close(standardized.std(0)[varying], torch.ones(int(varying.sum())), atol=1e-4, rtol=0)
+    uri = save_inr2vec(model.eval(), str(tmp_path / "std.safetensors"))
+    loaded, _ = load_inr2vec(uri)
+    torch.testing.assert_close(loaded.eval().encode(params), model.encode(params))
+    plain = Inr2vec(arch.param_shapes(), tiny_config())
+    assert "input_mean" not in plain.state_dict()
+    with pytest.raises(ValueError, match="not 'standardize'"):
+        plain.fit_input_normalization(params)

@@ -58,3 +58,21 @@ def test_chunked_ranking_equals_one_pass():
     assert torch.equal(one[0], many[0]) and torch.equal(one[1], many[1])
     same_class = (labels.view(-1, 1) == labels.view(1, -1)).sum(1)
     assert torch.equal(one[1], same_class - 1)  # each query is left out of its own gallery
+
+
+def test_a_querys_own_augmented_copies_are_left_out_of_the_gallery():
+    # Item 0 (class 0) and its copy 1 share group 0; 2 (class 1) and 3 (class 0) stand alone.
+    # q0 without groups: 1A 2B 3A -> AP@1 1. With groups: 2B 3A (copy 1 gone), R=1 -> AP@1 0, AP@5 1/2.
+    emb = torch.tensor([[0.0], [0.1], [0.2], [1.0]])
+    labels = torch.tensor([0, 0, 1, 0])
+    groups = torch.tensor([0, 0, 1, 2])
+    rel, count = ranked_relevance(emb, labels, max_k=3, groups=groups)
+    assert rel[0].tolist() == [False, True, False] and count.tolist() == [1, 1, 0, 2]
+    assert map_at_k(emb[:1], labels[:1], ks=(1,), gallery=emb, gallery_labels=labels)[1] == 1.0
+    with_groups = map_at_k(emb[:1], labels[:1], ks=(1, 5), gallery=emb, gallery_labels=labels,
+                           groups=groups[:1], gallery_groups=groups)
+    assert with_groups == {1: 0.0, 5: 0.5}
+    # q1 (the copy) sees 2B 3A too; q3 sees 2B then 0A, 1A; q2 has no relevant item left (skipped).
+    assert retrieval_task(emb, labels, ks=(1,), groups=groups)["map@1"] == pytest.approx(0.0)
+    with pytest.raises(ValueError, match="gallery_groups"):
+        map_at_k(emb, labels, groups=groups, gallery=emb, gallery_labels=labels)

@@ -41,7 +41,7 @@ BUDGET = ["fit.arch.hidden=[64,64,64,64]", "fit.max_steps=150", "fit.batch_size=
 # Training budget: the thesis encoder (512-512-1024-1024 -> 1024), a decoder of width 256
 # instead of 512, 2,048 teacher queries per INR instead of 10,000.
 TRAIN_BUDGET = ["model.decoder.hidden_dim=256", "model.teacher.num_queries=2048",
-                "evaluation.reconstruction_shapes=4", "evaluation.mesh_resolution=48"]
+                "tasks.reconstruction.shapes=4", "tasks.reconstruction.mesh_resolution=48"]
 
 
 def convert_kicad(out: Path, copies: int, jitter: float) -> str:
@@ -81,12 +81,12 @@ def main(argv: list[str] | None = None) -> int:
 def train_and_evaluate(uri: str, out: Path, epochs: int, workers: int) -> dict[str, float]:
     import ray
 
-    from inrzoo.zoo.inr2vec.job_config import load_job_config
-    from inrzoo.zoo.inr2vec.jobs import run_training_job
+    from inrzoo.zoo.core.job import run_training_job
+    from inrzoo.zoo.core.job_config import load_job_config
 
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     ray.init(address="local", num_cpus=2, include_dashboard=False, object_store_memory=256 * 1024**2)
-    overrides = [f"dataset.uri={uri}", f"model.epochs={epochs}", *TRAIN_BUDGET, f"scaling.workers={workers}",
+    overrides = [f"data.uri={uri}", f"train.epochs={epochs}", *TRAIN_BUDGET, f"scaling.workers={workers}",
                  f"scaling.torch_threads={max(1, 2 // workers)}", f"checkpoint.storage_path={out / 'checkpoints'}",
                  "tracking.enabled=false"]
     print("train overrides: " + " ".join(overrides), flush=True)
@@ -103,7 +103,7 @@ def table(m: dict[str, float]) -> str:
             ("raw flattened weights", m["raw_weights_accuracy"], m["raw_weights_map@1"], m["raw_weights_map@5"],
              m["raw_weights_map@10"]),
             ("chance (majority class)", m["chance_accuracy"], float("nan"), float("nan"), float("nan"))]
-    lines = [f"test split: {int(m['test_inrs'])} INRs", f"{'':26s} accuracy  mAP@1  mAP@5  mAP@10"]
+    lines = [f"{'':26s} accuracy  mAP@1  mAP@5  mAP@10"]
     lines += [f"{name:26s} {a:8.3f} {b:6.3f} {c:6.3f} {d:7.3f}" for name, a, b, c, d in rows]
     return "\n".join(lines)
 

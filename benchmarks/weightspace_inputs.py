@@ -18,7 +18,7 @@ from inrzoo.pipeline.config import ConvertConfig, resolve
 from inrzoo.pipeline.prepare import read_source, row_shape, shape_seed
 from inrzoo.pipeline.run import list_shapes
 from inrzoo.store import open_weights
-from inrzoo.zoo.inr2vec.splits import source_groups, with_rows
+from inrzoo.zoo.core.weights import source_ids
 
 log = logging.getLogger("weightspace_kicad.inputs")
 BLOCK = 256  # rows per points file: the step resumes block by block
@@ -61,12 +61,12 @@ def load_points(folder: Path, ids: list[str]) -> torch.Tensor:
 
 @dataclass
 class Split:
-    """One split's rows: labels [N], source-shape groups [N], INR parameters {name: [N, ...]},
-    flattened weights [N, P] (canonical order) and surface points [N, n, 3]."""
+    """One split's rows: labels [N], source shapes [N] (an augmented copy has its original's), INR
+    parameters {name: [N, ...]}, flattened weights [N, P] (canonical order), surface points [N, n, 3]."""
 
     view: object
     labels: torch.Tensor
-    groups: torch.Tensor
+    sources: list[str]
     params: dict[str, torch.Tensor]
     flat: torch.Tensor
     points: torch.Tensor
@@ -87,11 +87,12 @@ def load_splits(uri: str, points_folder: Path) -> tuple[dict[str, Split], list[s
         keep = np.flatnonzero(np.isfinite(points.numpy()).all(axis=(1, 2)))
         if len(keep) < len(ids):
             log.warning("%s: %d rows without surface points dropped", name, len(ids) - len(keep))
-        view = with_rows(view, view.rows[keep])
+        view = view.select(view.rows[keep])
         group, rows = view.group_rows(range(len(view)))
         params = {k: v.float() for k, v in view.read_params(rows, group).items()}
         flat = torch.cat([params[k].reshape(len(view), -1) for k in arch.param_shapes()], dim=1)
         labels = torch.as_tensor(view.columns["label"][view.rows].astype(np.int64))
-        splits[name] = Split(view, labels, source_groups(view), params, flat, points[keep])
+        sources = [str(i) for i in source_ids(view.columns["id"][view.rows])]
+        splits[name] = Split(view, labels, sources, params, flat, points[keep])
     log.info("rows: %s", {k: len(v) for k, v in splits.items()})
     return splits, list(dataset.label_names), arch

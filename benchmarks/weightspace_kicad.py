@@ -49,45 +49,45 @@ METHODS = ("chance", "raw_mlp", "nfn", "pointnet", "inr2vec")  # the table; ABLA
 
 def method_budget(quick: bool) -> dict[str, Any]:
     """Training budgets per method (chosen for this machine; the thesis' are in the note)."""
-    from inrzoo.zoo.inr2vec.config import ClassifierConfig, DecoderConfig, EncoderConfig, Inr2vecConfig, TeacherConfig
+    from inrzoo.zoo.tasks.classification import ClassifierConfig
     from inrzoo.zoo.weightspace.nfn import NFNConfig
     from inrzoo.zoo.weightspace.training import TrainConfig
 
     epochs = (lambda full, short: short if quick else full)  # noqa: E731
-    classifier = ClassifierConfig(epochs=epochs(60, 15))  # thesis: 150 epochs, OneCycle, lr 1e-4
-    inr2vec = Inr2vecConfig(
-        # the INRs are 64 wide instead of 512: encoder stages halved (thesis 512-512-1024-1024 -> 1024)
-        encoder=EncoderConfig(hidden_dims=[256, 256, 512, 512], embedding_dim=512),
-        decoder=DecoderConfig(hidden_dim=256),  # thesis: 512
-        teacher=TeacherConfig(field="sdf", inr_loss="bce", inr_delta=0.1, num_queries=512),  # thesis: 10,000
-        batch_size=16,
-    )
     return {
         "points": 256,  # of the N_POINTS stored (PointNet's paper: 1024; 7x the cost here)
-        "classifier": classifier,
+        "classifier": ClassifierConfig(epochs=epochs(60, 15)),  # thesis: 150 epochs, OneCycle, lr 1e-4
         "pointnet": TrainConfig(epochs=epochs(12, 3), batch_size=32, lr=1e-3),
         "nfn": TrainConfig(epochs=epochs(20, 5), batch_size=32, lr=1e-3),
         "nfn_config": NFNConfig(),
-        "inr2vec": inr2vec,
-        "inr2vec_epochs": epochs(10, 3),
+        "inr2vec_model": {
+            "name": "inr2vec",
+            # the INRs are 64 wide instead of 512: encoder stages halved (thesis 512-512-1024-1024 -> 1024)
+            "encoder": {"hidden_dims": [256, 256, 512, 512], "embedding_dim": 512},
+            "decoder": {"hidden_dim": 256},  # thesis: 512
+            "teacher": {"num_queries": 512},  # thesis: 10,000 queries per INR and step
+        },
+        # thesis: AdamW lr 1e-4, weight decay 1e-2, batch 16, 300 epochs
+        "inr2vec_train": {"epochs": epochs(10, 3), "batch_size": 16,
+                          "optimizer": {"name": "adamw", "lr": 1e-4, "weight_decay": 1e-2}},
         "ablation_epochs": epochs(4, 2),  # the inr2vec ablations train shorter (item 4)
+        "reconstruction_shapes": epochs(16, 4),  # test INRs decoded by inr2vec and compared (Chamfer-L1)
+        "mesh_resolution": epochs(64, 32),
     }
 
 
-# inr2vec variants: (label, encoder overrides, optimizer lr or None, train rows, epochs key).
+# inr2vec variants: (label, encoder overrides, optimizer lr or None, train copies, full length).
 INR2VEC_VARIANTS = {
-    "inr2vec": ("inr2vec", {"input_normalization": "standardize", "layers": "all"}, None, "all", "inr2vec_epochs"),
-    "inr2vec_thesis": ("inr2vec, thesis input (hidden layers, as stored)", {}, None, "all", "ablation_epochs"),
+    "inr2vec": ("inr2vec", {"input_normalization": "standardize", "layers": "all"}, None, True, True),
+    "inr2vec_thesis": ("inr2vec, thesis input (hidden layers, as stored)", {}, None, True, False),
     "inr2vec_std": ("inr2vec, standardized input (hidden layers)", {"input_normalization": "standardize"}, None,
-                    "all", "ablation_epochs"),
+                    True, False),
     "inr2vec_std_all": ("inr2vec, standardized input, all layers", {"input_normalization": "standardize",
-                                                                  "layers": "all"}, None, "all", "ablation_epochs"),
+                                                                  "layers": "all"}, None, True, False),
     "inr2vec_std_all_lr": ("inr2vec, standardized, all layers, lr 1e-3", {"input_normalization": "standardize",
-                                                                         "layers": "all"}, 1e-3, "all",
-                           "ablation_epochs"),
+                                                                         "layers": "all"}, 1e-3, True, False),
     "inr2vec_std_all_originals": ("inr2vec, standardized, all layers, no augmented copies",
-                                  {"input_normalization": "standardize", "layers": "all"}, None, "originals",
-                                  "ablation_epochs"),
+                                  {"input_normalization": "standardize", "layers": "all"}, None, False, False),
 }
 ABLATIONS = ("raw_mlp_hidden", "raw_mlp_unscaled", *[k for k in INR2VEC_VARIANTS if k != "inr2vec"])
 
@@ -155,14 +155,14 @@ def main(argv: list[str] | None = None) -> int:
         surface_points(cfg, out, N_POINTS)
         report["points"] = {"cpu_seconds": round(time.process_time() - start[0]), "wall_seconds": round(time.time() - start[1])}
     if args.step in ("methods", "all"):
-        results = run_methods(uri, out / f"points_{N_POINTS}", method_budget(args.quick), args.methods.split(","))
+        results = run_methods(uri, out / f"points_{N_POINTS}", method_budget(args.quick), args.methods.split(","),
+                              out / "ray_results", split["checksum"])
         write_results(results, split, package, args.quick, report)
     return 0
 
 
-def run_methods(uri: str, points_folder: Path, budget: dict[str, Any], chosen: list[str]) -> dict[str, Any]:
-    import dataclasses
-
+def run_methods(uri: str, points_folder: Path, budget: dict[str, Any], chosen: list[str], storage: Path,
+                split_checksum: str) -> dict[str, Any]:
     import torch
 
     import weightspace_methods as methods
@@ -173,13 +173,22 @@ def run_methods(uri: str, points_folder: Path, budget: dict[str, Any], chosen: l
     k = len(class_names)
 
     def inr2vec(key: str):
-        _, encoder, lr, rows, epochs = INR2VEC_VARIANTS[key]
-        config = dataclasses.replace(budget["inr2vec"], encoder=dataclasses.replace(budget["inr2vec"].encoder, **encoder))
+        _, encoder, lr, copies, full = INR2VEC_VARIANTS[key]
+        model = {**budget["inr2vec_model"], "encoder": {**budget["inr2vec_model"]["encoder"], **encoder}}
+        train = dict(budget["inr2vec_train"])
+        if not full:
+            train["epochs"] = budget["ablation_epochs"]
         if lr is not None:
-            config.optimizer = dataclasses.replace(config.optimizer, lr=lr)
-        recon = 16 if key == "inr2vec" else 0  # the ablations compare embeddings only
-        return lambda: methods.inr2vec(splits, k, arch, methods.Inr2vecBudget(
-            config, budget[epochs], budget["classifier"], reconstruction_shapes=recon, train_rows=rows))
+            train["optimizer"] = {**train["optimizer"], "lr": lr}
+        run_budget = methods.Inr2vecBudget(model, train, budget["classifier"], train_copies=copies,
+                                           reconstruction_shapes=budget["reconstruction_shapes"] if full else 0,
+                                           mesh_resolution=budget["mesh_resolution"])  # ablations: embeddings only
+
+        def run() -> dict[str, Any]:
+            ensure_ray()
+            return methods.inr2vec(splits, k, uri, run_budget, str(storage), f"{key}_{split_checksum[:12]}")
+
+        return run
 
     runs = {
         "chance": ("chance (majority class)", lambda: methods.chance(splits)),
@@ -206,6 +215,25 @@ def run_methods(uri: str, points_folder: Path, budget: dict[str, Any], chosen: l
         print(table(results), flush=True)
     results["budget"] = {name: _plain(value) for name, value in budget.items()}
     return results
+
+
+def ensure_ray(attempts: int = 3) -> None:
+    """A local Ray for the core's TorchTrainer. On this shared machine a raylet may miss Ray's fixed
+    30 s start-up window when the load is high: retry rather than fail the benchmark."""
+    import ray
+
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    os.environ.setdefault("RAY_memory_monitor_refresh_ms", "0")  # see convert(): other processes' memory
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(address="local", num_cpus=2, include_dashboard=False, object_store_memory=256 * 1024**2,
+                     ignore_reinit_error=True)
+            return
+        except Exception as exc:  # Ray raises a bare Exception on a start-up timeout
+            log.warning("ray start %d/%d failed: %s", attempt, attempts, exc)
+            ray.shutdown()
+            if attempt == attempts:
+                raise
 
 
 def _plain(value: Any) -> Any:

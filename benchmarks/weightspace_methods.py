@@ -11,21 +11,19 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import time
 from typing import Any
 
 import torch
 from torch import nn
 
-from inrzoo.zoo.inr2vec import Inr2vec, Inr2vecConfig
-from inrzoo.zoo.inr2vec.config import ClassifierConfig
-from inrzoo.zoo.inr2vec.downstream import reading
-from inrzoo.zoo.inr2vec.evaluate import reconstruction_quality
-from inrzoo.zoo.inr2vec.head_training import minibatch_indices
-from inrzoo.zoo.inr2vec.model import make_optimizer
-from inrzoo.zoo.inr2vec.retrieval import retrieval_task
-from inrzoo.zoo.inr2vec.tasks import classification_task
-from inrzoo.zoo.inr2vec.train import train_step
+from inrzoo import config as configlib
+from inrzoo.zoo.core.job_config import TrainJobConfig
+from inrzoo.zoo.tasks.classification import ClassifierConfig, classification_task, sized_for
+from inrzoo.zoo.tasks.embedding import embed_params
+from inrzoo.zoo.tasks.reconstruction import reconstruction_quality
+from inrzoo.zoo.tasks.retrieval import retrieval_task
 from inrzoo.zoo.weightspace.nfn import InvariantNFN, LayerStandardizer, NFNConfig, features_from_params, layer_sizes
 from inrzoo.zoo.weightspace.pointnet import PointNet, PointNetConfig
 from inrzoo.zoo.weightspace.training import TrainConfig, accuracy, take, train_classifier
@@ -36,16 +34,57 @@ log = logging.getLogger("weightspace_kicad.methods")
 
 
 def retrieval(features: torch.Tensor, split: Split) -> dict[str, float]:
-    scores = retrieval_task(features.float(), split.labels, groups=split.groups)
+    scores = retrieval_task(features.float(), split.labels, groups=split.sources)
     return {k: scores[k] for k in ("map@1", "map@5", "map@10")}
+
+
+class TreeCpu:
+    """CPU seconds of this process and of every process it starts while running (the Ray
+    workers that train inr2vec are grandchildren that exit before the end: their CPU times are
+    sampled every `period` seconds and the last sample of each process counts)."""
+
+    def __init__(self, period: float = 2.0) -> None:
+        import psutil
+
+        self.me = psutil.Process()
+        self.period = period
+        self.seen: dict[int, float] = {}
+        self.before = self._times(self.me)
+        self.existing = {p.pid: self._times(p) for p in self.me.children(recursive=True)}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _times(process) -> float:
+        try:
+            times = process.cpu_times()
+            return times.user + times.system
+        except Exception:  # the process is gone
+            return 0.0
+
+    def _poll(self) -> None:
+        while not self.stop.wait(self.period):
+            self._sample()
+
+    def _sample(self) -> None:
+        for child in self.me.children(recursive=True):
+            spent = self._times(child) - self.existing.get(child.pid, 0.0)
+            self.seen[child.pid] = max(self.seen.get(child.pid, 0.0), spent)
+
+    def total(self) -> float:
+        self.stop.set()
+        self.thread.join()
+        self._sample()
+        return self._times(self.me) - self.before + sum(self.seen.values())
 
 
 def _timed(fn):
     def run(*args, **kwargs) -> dict[str, Any]:
-        start = time.process_time(), time.time()
+        cpu, wall = TreeCpu(), time.time()
         result = fn(*args, **kwargs)
-        result["cpu_seconds"] = round(time.process_time() - start[0])
-        result["wall_seconds"] = round(time.time() - start[1])
+        result["cpu_seconds"] = round(cpu.total())
+        result["wall_seconds"] = round(time.time() - wall)
         return result
     return run
 
@@ -79,7 +118,7 @@ def raw_weights_mlp(splits: dict[str, Split], num_classes: int, classifier: Clas
         mean, std = torch.zeros_like(mean), torch.ones_like(std)
     x = {k: (v - mean) / std for k, v in flat.items()}
     result = classification_task(x["train"], splits["train"].labels, x["test"], splits["test"].labels, num_classes,
-                                 reading(classifier, x["train"].shape[1]), x["val"], splits["val"].labels)
+                                 sized_for(classifier, x["train"].shape[1]), x["val"], splits["val"].labels)
     return {"accuracy": result["test_accuracy"], **retrieval(x["test"], splits["test"]),
             "best_val_accuracy": result.get("best_val_accuracy")}
 
@@ -113,46 +152,47 @@ def nfn(splits: dict[str, Split], num_classes: int, arch, train: TrainConfig, co
 
 @dataclasses.dataclass
 class Inr2vecBudget:
-    config: Inr2vecConfig
-    epochs: int
+    model: dict[str, Any]  # the zoo job's `model:` section (name inr2vec and its config fields)
+    train: dict[str, Any]  # the job's `train:` section (epochs, batch size, optimizer)
     classifier: ClassifierConfig
     reconstruction_shapes: int = 16
     mesh_resolution: int = 64
-    train_rows: str = "all"  # "all" (originals and augmented copies) or "originals"
+    train_copies: bool = True  # False: train without the augmented copies (an ablation)
+    workers: int = 1
+
+
+def train_on_core(uri: str, budget: Inr2vecBudget, storage: str, name: str):
+    """inr2vec trained by the zoo core's Ray Train path (TorchTrainer, training states under
+    `storage`, resumed when run again under the same name); returns the trained model."""
+    from inrzoo.zoo.core import ray_train
+    from inrzoo.zoo.core.data import open_data
+    from inrzoo.zoo.core.job import model_from_result
+
+    cfg = configlib.from_dict(TrainJobConfig, {
+        "model": budget.model, "train": budget.train,
+        "data": {"uri": uri, "options": {"train_copies": budget.train_copies}},
+        "scaling": {"workers": budget.workers, "cpus_per_worker": 1, "torch_threads": 2 // budget.workers},
+        "checkpoint": {"storage_path": storage, "name": name, "keep": 1},
+        "tracking": {"enabled": False}, "evaluation": {"tasks": []}}, source="weightspace_kicad inr2vec")
+    data = open_data("weights", cfg.data)
+    log.info("inr2vec %s on the core: %s", name, data.describe())
+    model, epochs = model_from_result(ray_train.fit(cfg), data, cfg)
+    log.info("inr2vec %s: %d epochs trained", name, epochs)
+    return model
 
 
 @_timed
-def inr2vec(splits: dict[str, Split], num_classes: int, arch, budget: Inr2vecBudget) -> dict[str, Any]:
-    train = splits["train"]
-    rows = torch.arange(len(train))
-    if budget.train_rows == "originals":
-        rows = torch.as_tensor([i for i, row_id in enumerate(train.view.columns["id"][train.view.rows])
-                                if "#aug" not in str(row_id)])
-    params = {n: p[rows] for n, p in train.params.items()}
-    torch.manual_seed(budget.config.seed)
-    model = Inr2vec(arch.param_shapes(), budget.config)
-    if budget.config.encoder.input_normalization == "standardize":
-        model.fit_input_normalization(params)
-    optimizer = make_optimizer(model, budget.config.optimizer.lr, budget.config.optimizer.weight_decay)
-    generator = torch.Generator().manual_seed(budget.config.seed)
-    losses = []
-    for epoch in range(budget.epochs):
-        total = [train_step(model, take(params, idx), optimizer, arch.forward, generator)
-                 for idx in minibatch_indices(len(rows), budget.config.batch_size, generator=generator, min_size=2)]
-        losses.append(sum(total) / len(total))
-        log.info("inr2vec epoch %d/%d: reconstruction loss %.4f", epoch + 1, budget.epochs, losses[-1])
-    model.eval()
-    with torch.no_grad():
-        emb = {k: torch.cat([model.encode(take(s.params, idx)) for idx in minibatch_indices(len(s), 256, shuffle=False)])
-               for k, s in splits.items()}
-    result = classification_task(emb["train"], train.labels, emb["test"], splits["test"].labels, num_classes,
-                                 reading(budget.classifier, emb["train"].shape[1]), emb["val"], splits["val"].labels)
+def inr2vec(splits: dict[str, Split], num_classes: int, uri: str, budget: Inr2vecBudget, storage: str,
+            name: str) -> dict[str, Any]:
+    model = train_on_core(uri, budget, storage, name)
+    emb = {k: embed_params(model, s.params) for k, s in splits.items()}
+    result = classification_task(emb["train"], splits["train"].labels, emb["test"], splits["test"].labels, num_classes,
+                                 sized_for(budget.classifier, emb["train"].shape[1]), emb["val"], splits["val"].labels)
     scores = {"accuracy": result["test_accuracy"], **retrieval(emb["test"], splits["test"]),
-              "best_val_accuracy": result.get("best_val_accuracy"),
-              "train_loss_first_last": [losses[0], losses[-1]] if losses else []}
+              "best_val_accuracy": result.get("best_val_accuracy")}
     n = min(budget.reconstruction_shapes, len(splits["test"]))
     if n:  # Chamfer-L1 / F-score (threshold 0.01) of decoded vs input INR surfaces, marching cubes on both
-        recon = reconstruction_quality(model, take(splits["test"].params, torch.arange(n)), arch.forward,
+        recon = reconstruction_quality(model, take(splits["test"].params, torch.arange(n)),
                                        resolution=budget.mesh_resolution)
         scores.update({f"reconstruction_{k}": recon[k] for k in ("chamfer", "fscore", "scored")})
     return scores

@@ -145,3 +145,26 @@ def local_ray():
     yield ray
     ray.shutdown()
     shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+# --- small INR sets (tests/inr2vec_helpers.py) for the zoo and CLI tests -----------------------
+
+@pytest.fixture(name="tiny_config")
+def tiny_config_fixture():
+    from inr2vec_helpers import tiny_config
+
+    return tiny_config
+
+
+@pytest.fixture(name="siren_families")
+def siren_families_fixture():
+    from inr2vec_helpers import siren_families
+
+    return siren_families
+
+
+@pytest.fixture(name="sphere_inrs")
+def sphere_inrs_fixture():
+    from inr2vec_helpers import sphere_inrs
+
+    return sphere_inrs

@@ -71,11 +71,21 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
 
 def from_dict(cls: type[T], data: Any, source: str = "<dict>") -> T:
     """Build dataclass `cls` from plain data, checking every key and type against the schema."""
-    return _convert(cls, data, path="", source=source)
+    return convert(cls, data, path="", source=source)
+
+
+def convert(tp: Any, value: Any, path: str, source: str) -> Any:
+    """Check and build `value` as type `tp` at `path` of a config (errors name path and source).
+
+    A class with a `__config_from__(value, path, source)` classmethod builds itself: sections whose
+    schema depends on a value (a model's config chosen by its `name`) are typed that way."""
+    return _convert(tp, value, path, source)
 
 
 def to_dict(obj: Any) -> Any:
     """Plain, JSON-able data (dicts, lists, scalars) for a config dataclass instance."""
+    if hasattr(obj, "__config_to__") and not isinstance(obj, type):
+        return obj.__config_to__()
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, (list, tuple)):
@@ -109,6 +119,8 @@ def _convert(tp: Any, value: Any, path: str, source: str) -> Any:
     args = typing.get_args(tp)
     if tp is Any:
         return value
+    if isinstance(tp, type) and hasattr(tp, "__config_from__"):
+        return tp.__config_from__(value, path, source)
     if dataclasses.is_dataclass(tp):
         return _convert_dataclass(tp, value, path, source)
     if origin in (Union, types.UnionType):

@@ -1,20 +1,26 @@
-"""`ray job submit` of jobs/train.py against the local services: the weight dataset and the
-checkpoints in the object store, the run and the registered encoder on the MLflow server. A job
-stopped after its first checkpoint and submitted again resumes from that checkpoint (the epoch
-counter goes on in the same MLflow run) and finishes; `inrzoo zoo list` shows the encoder."""
+"""The zoo core end to end with its toy model (a linear autoencoder over weights): `ray job submit`
+of jobs/train.py against the local services, a TorchTrainer with 2 CPU workers (DDP), the weight
+dataset and the training states in the object store, the run and the registered model on the
+MLflow server. A job stopped after its first training state and submitted again resumes from it
+(the epoch counter goes on in the same MLflow run) and finishes; `inrzoo zoo list` shows the
+model, and `models:/NAME@champion` loads with every unpickler patched to fail."""
 
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
 
+import cloudpickle
 import mlflow
+import numpy as np
 import pytest
 import s3fs
+import torch
 import yaml
 
 from integration.test_convert_job import Jobs  # tests/ is on the import path (pyproject)
@@ -27,7 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 EPOCHS = 30
 
 
-def tiny_dataset(uri: str, storage_options: dict) -> None:
+def tiny_dataset(uri: str, storage_options: dict):
     """16 tiny SIRENs of two families (family 1: hidden biases shifted by 0.5), no split column."""
     arch = build(ArchSpec.default("siren", hidden=[16] * 3))
     items = [arch.init_params(i) for i in range(16)]
@@ -40,20 +46,21 @@ def tiny_dataset(uri: str, storage_options: dict) -> None:
     for unit in writer.regions():
         writer.write(unit, [RowResult(row=r, params={n: p[r] for n, p in params.items()}, arch=arch.spec) for r in unit])
     writer.finalize(title="tiny SIREN families")
+    return params
 
 
 def job_config(path: Path, dataset: str, checkpoints: str, endpoint: str, model_name: str) -> Path:
     host = endpoint.split("://", 1)[1].rstrip("/")
     data = {
-        "dataset": {"uri": dataset, "test_fraction": 0.25},
-        "model": {"encoder": {"hidden_dims": [16, 16], "embedding_dim": 16},
-                  "decoder": {"hidden_dim": 32, "layers_before_skip": 1, "layers_after_skip": 1},
-                  "teacher": {"num_queries": 256, "pool_factor": 2}, "epochs": EPOCHS, "batch_size": 4},
+        "model": {"name": "linear", "embedding_dim": 8},
+        "data": {"uri": dataset, "split": {"test_fraction": 0.25}},
+        "train": {"epochs": EPOCHS, "batch_size": 4, "optimizer": {"name": "adam", "lr": 0.001}},
         "scaling": {"workers": 2, "cpus_per_worker": 0.5},
         "checkpoint": {"storage_path": checkpoints, "storage_options": {"endpoint_override": host, "scheme": "http"}},
         "tracking": {"experiment": "it-train"},
-        "evaluation": {"classifier": {"layers_dim": [16, 16, 8], "epochs": 10, "batch_size": 8},
-                       "reconstruction_shapes": 0, "plots": True},
+        "evaluation": {"tasks": ["classification", "retrieval", "plots"]},
+        "tasks": {"classification": {"classifier": {"layers_dim": [8, 16, 8], "epochs": 10, "batch_size": 8}},
+                  "plots": {"mesh_resolution": 16}},
         "registry": {"model_name": model_name, "gates": [{"metric": "map@1", "op": ">=", "threshold": 0.0}]},
     }
     path.write_text(yaml.safe_dump(data))
@@ -87,11 +94,11 @@ class TrainJobs(Jobs):
         return status
 
 
-def test_stopped_training_resumes_from_its_checkpoint_and_registers_the_encoder(ray_head, object_store,
-                                                                               mlflow_server, tmp_path):
+def test_stopped_training_resumes_from_its_training_state_and_registers_the_model(ray_head, object_store,
+                                                                                 mlflow_server, tmp_path, monkeypatch):
     prefix = object_store.uri("it-train", uuid.uuid4().hex[:8])
-    tiny_dataset(f"{prefix}/tiny.zarr", object_store.storage_options)
-    model_name = f"inr2vec-it-{uuid.uuid4().hex[:6]}"
+    params = tiny_dataset(f"{prefix}/tiny.zarr", object_store.storage_options)
+    model_name = f"linear-it-{uuid.uuid4().hex[:6]}"
     config = job_config(tmp_path / "train.yaml", f"{prefix}/tiny.zarr", f"{prefix}/checkpoints",
                         object_store.endpoint_url, model_name)
     jobs = TrainJobs(ray_head, object_store, mlflow_server)
@@ -112,9 +119,9 @@ def test_stopped_training_resumes_from_its_checkpoint_and_registers_the_encoder(
     second = jobs.submit(config)
     assert jobs.wait(second) == "SUCCEEDED", jobs.logs(second)
     logs = jobs.logs(second)
-    resumed = int(logs.split("resumed from the checkpoint of epoch ")[1].split()[0])
+    resumed = int(logs.split("resumed from the training state of epoch ")[1].split()[0])
     assert 1 <= resumed < EPOCHS and f"epoch {resumed + 1}/{EPOCHS}" in logs and f"epoch 1/{EPOCHS}" not in logs
-    summary = json.loads(logs.split("[inr2vec] summary ")[1].splitlines()[0])
+    summary = json.loads(next(line for line in logs.splitlines() if line.startswith('{"run"')))
     assert summary["epochs"] == EPOCHS and summary["registered"]["promoted"]
 
     # One MLflow run across both attempts: the epoch metric counts on from the checkpoint.
@@ -124,11 +131,24 @@ def test_stopped_training_resumes_from_its_checkpoint_and_registers_the_encoder(
     assert {int(m.value) for m in history} == set(range(1, EPOCHS + 1))
     run = client.get_run(summary["mlflow_run_id"])
     assert {"eval_accuracy", "eval_map_at_1", "eval_map_at_5", "eval_map_at_10", "eval_raw_weights_accuracy"} <= set(run.data.metrics)
-    assert {a.path for a in client.list_artifacts(run.info.run_id, "plots")} == {"plots/interpolation.png",
-                                                                               "plots/tsne.png"}
+    assert run.info.run_name.startswith("train linear") and run.data.tags["mlflow.note.content"]
+    assert {a.path for a in client.list_artifacts(run.info.run_id, "evaluation")} == {"evaluation/interpolation.png",
+                                                                                    "evaluation/tsne.png"}
 
     listing = subprocess.run([str(Path(sys.executable).parent / "inrzoo"), "zoo", "list", "--tracking-uri",
                               mlflow_server.tracking_uri], capture_output=True, text=True, timeout=120)
     assert listing.returncode == 0 and model_name in listing.stdout and "champion" in listing.stdout, listing
     version = client.get_model_version_by_alias(model_name, "champion")
-    assert version.tags["inrzoo.dataset"] == f"{prefix}/tiny.zarr" and version.tags["inrzoo.format_version"]
+    assert version.tags["inrzoo.dataset"] == f"{prefix}/tiny.zarr" and version.tags["inrzoo.model"] == "linear"
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("loading the registered model tried to unpickle")
+
+    for module, attr in ((pickle, "load"), (pickle, "loads"), (cloudpickle, "load"), (cloudpickle, "loads"),
+                         (torch, "load")):
+        monkeypatch.setattr(module, attr, refuse)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.tracking_uri)
+    served = mlflow.pyfunc.load_model(f"models:/{model_name}@champion")
+    flat = torch.cat([p.reshape(16, -1) for p in params.values()], 1).numpy()
+    embeddings = served.predict(flat)
+    assert embeddings.shape == (16, 8) and np.isfinite(embeddings).all()

@@ -1,42 +1,13 @@
 """inr2vec (De Luigi et al.; thesis chapter 5): embeddings of MLP INRs and what they enable.
 
-See README.md next to this file for the public functions the Ray jobs call.
+What is inr2vec's own: the encoder over weight matrices (encoder.py), the teacher that turns
+input INRs into training targets (teacher.py), the model (model.py), its config (config.py) and
+its own task, multi-task training (multitask.py, multitask_task.py). Training, checkpoints,
+registration and the shared downstream tasks come from inrzoo.zoo.core and inrzoo.zoo.tasks.
+See README.md next to this file.
 """
 
-from inrzoo.zoo.inr2vec.checkpoint import load_inr2vec, save_inr2vec
-from inrzoo.zoo.inr2vec.config import (
-    ClassifierConfig,
-    DecoderConfig,
-    EncoderConfig,
-    GanConfig,
-    Inr2vecConfig,
-    MultiTaskConfig,
-    OptimizerConfig,
-    SegmentationConfig,
-    TeacherConfig,
-    TransferConfig,
-)
-from inrzoo.zoo.inr2vec.model import Inr2vec, make_optimizer, reconstruction_loss
-from inrzoo.zoo.inr2vec.train import embed, evaluate_epoch, train_epoch, train_step
+from inrzoo.zoo.inr2vec.config import EncoderConfig, Inr2vecConfig, MultiTaskConfig, TeacherConfig
+from inrzoo.zoo.inr2vec.model import Inr2vec, reconstruction_loss
 
-__all__ = [
-    "ClassifierConfig",
-    "DecoderConfig",
-    "EncoderConfig",
-    "GanConfig",
-    "Inr2vec",
-    "Inr2vecConfig",
-    "MultiTaskConfig",
-    "OptimizerConfig",
-    "SegmentationConfig",
-    "TeacherConfig",
-    "TransferConfig",
-    "embed",
-    "evaluate_epoch",
-    "make_optimizer",
-    "reconstruction_loss",
-    "train_epoch",
-    "train_step",
-    "load_inr2vec",
-    "save_inr2vec",
-]
+__all__ = ["EncoderConfig", "Inr2vec", "Inr2vecConfig", "MultiTaskConfig", "TeacherConfig", "reconstruction_loss"]

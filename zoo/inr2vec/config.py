@@ -1,16 +1,21 @@
-"""Typed configuration of inr2vec and of its downstream tasks.
+"""Typed configuration of inr2vec (the `model:` section of its zoo configs).
 
-Defaults are the sizes of the thesis (chapter 5, appendix C.3-C.5) and of the released
-inr2vec configs: encoder stages 512-512-1024-1024 into a 1024-value embedding, implicit decoder
-with 63-value positional encoding and 4 hidden layers of 512 around one skip, AdamW lr 1e-4,
-weight decay 1e-2. Every size can be shrunk for tests.
+Defaults are the sizes of the thesis (chapter 5, appendix C.3-C.5) and of the released inr2vec
+configs: encoder stages 512-512-1024-1024 into a 1024-value embedding, implicit decoder with
+63-value positional encoding and 4 hidden layers of 512 around one skip. Training settings
+(AdamW lr 1e-4, weight decay 1e-2, 300 epochs, batch 16) live in the job's `train:` section;
+the downstream tasks' settings in `tasks:`. Every size can be shrunk for tests.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as _field
 from typing import Literal
+
+from inrzoo.zoo.components.implicit_decoder import DecoderConfig
+from inrzoo.zoo.tasks.classification import ClassifierConfig
+from inrzoo.zoo.tasks.segmentation import SegmentationConfig
 
 
 @dataclass
@@ -28,23 +33,17 @@ class EncoderConfig:
 
 
 @dataclass
-class DecoderConfig:
-    hidden_dim: int = 512
-    layers_before_skip: int = 2
-    layers_after_skip: int = 2
-    num_frequencies: int = 10  # 3 + 3*2*10 = 63 encoded values for a 3D query
-    max_frequency_log2: int = 9
-
-
-@dataclass
 class TeacherConfig:
-    """How queries are drawn and how the input INR's output becomes a supervision target."""
+    """How queries are drawn and how the input INR's output becomes a supervision target.
 
-    # What the input INRs were fitted to and with which inrzoo.fit loss: the loss's `decode`
-    # turns their raw output into the field (e.g. sigmoid of BCE logits back to distances).
-    field: Literal["sdf", "udf", "occupancy"] = "sdf"
-    inr_loss: Literal["l1", "clamped_l1", "curriculum", "bce", "focal", "sal"] = "l1"
-    inr_delta: float = 0.1  # the fit loss's delta (the distance BCE normalized to 1)
+    field / inr_loss / inr_delta say what the input INRs were fitted to and with which inrzoo.fit
+    loss (its `decode` turns their raw output into the field, e.g. sigmoid of BCE logits back
+    to distances). Left empty they come from the weight dataset (`resolved`); set, they must
+    agree with it."""
+
+    field: Literal["", "sdf", "udf", "occupancy"] = ""
+    inr_loss: Literal["", "l1", "clamped_l1", "curriculum", "bce", "focal", "sal"] = ""
+    inr_delta: float = 0.0  # 0: the dataset's fit loss delta (the distance BCE normalized to 1)
     clamp: float = 0.1  # inr2vec targets: distances clamped to [-clamp, clamp] (signed) / [0, clamp]
     num_queries: int = 10_000
     near_fraction: float = 0.8  # the rest are uniform in [-1, 1]^3
@@ -52,11 +51,15 @@ class TeacherConfig:
     beta: float = 30.0  # importance weight exp(-beta * |distance|) picks candidates near the surface
     stds: list[float] = _field(default_factory=lambda: [0.003, 0.01, 0.1])  # jitter around picks
 
-
-@dataclass
-class OptimizerConfig:
-    lr: float = 1e-4
-    weight_decay: float = 1e-2
+    def resolved(self, field: str, fit_loss: dict, source: str = "the weight dataset") -> "TeacherConfig":
+        """Blanks filled from the data's field and fit loss; a set value that contradicts them is an error."""
+        data = {"field": field, "inr_loss": str(fit_loss.get("name") or "l1"), "inr_delta": float(fit_loss.get("delta", 0.1))}
+        mine = {"field": self.field, "inr_loss": self.inr_loss, "inr_delta": self.inr_delta}
+        for key, value in mine.items():
+            if value and value != data[key]:
+                raise ValueError(f"model.teacher.{key} is {value!r} but the INRs of {source} were fitted with "
+                                 f"{key.replace('inr_', '')} {data[key]!r}; leave it empty to take the dataset's")
+        return replace(self, **data)
 
 
 @dataclass
@@ -64,74 +67,22 @@ class Inr2vecConfig:
     encoder: EncoderConfig = _field(default_factory=EncoderConfig)
     decoder: DecoderConfig = _field(default_factory=DecoderConfig)
     teacher: TeacherConfig = _field(default_factory=TeacherConfig)
-    optimizer: OptimizerConfig = _field(default_factory=OptimizerConfig)
     loss: Literal["bce", "mse"] = "bce"
-    epochs: int = 300
-    batch_size: int = 16
-    seed: int = 0
-
-
-@dataclass
-class ClassifierConfig:
-    """Thesis C.5: Linear+BatchNorm+ReLU+Dropout stages 1024-512-256, then the class layer."""
-
-    layers_dim: list[int] = _field(default_factory=lambda: [1024, 512, 256])
-    dropout: float = 0.5
-    lr: float = 1e-4
-    weight_decay: float = 1e-2
-    epochs: int = 150
-    batch_size: int = 256
-    seed: int = 0
-
-
-@dataclass
-class SegmentationConfig:
-    """Part segmentation: the implicit decoder with the one-hot class appended to the embedding."""
-
-    decoder: DecoderConfig = _field(default_factory=DecoderConfig)
-    lr: float = 1e-4
-    weight_decay: float = 1e-2
-    epochs: int = 250
-    batch_size: int = 256
-    seed: int = 0
-
-
-@dataclass
-class GanConfig:
-    """Latent-GAN of Achlioptas et al. (WGAN-GP) on inr2vec embeddings."""
-
-    noise_dim: int = 128
-    generator_dims: list[int] = _field(default_factory=lambda: [128])  # then embedding_dim, ReLU out
-    discriminator_dims: list[int] = _field(default_factory=lambda: [256, 512])  # then 1 logit
-    noise_std: float = 0.2
-    gp_weight: float = 10.0
-    critic_steps: int = 5
-    lr: float = 1e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    epochs: int = 2000
-    batch_size: int = 50
-    seed: int = 0
-
-
-@dataclass
-class TransferConfig:
-    """Embedding-to-embedding transfer: 8 Linear layers, BatchNorm+ReLU between them, MSE."""
-
-    num_layers: int = 8
-    lr: float = 1e-4
-    weight_decay: float = 1e-4
-    epochs: int = 300
-    batch_size: int = 256
-    seed: int = 0
 
 
 @dataclass
 class MultiTaskConfig:
-    """Costain & Prisacariu: reconstruction trained jointly with classification and segmentation."""
+    """Costain & Prisacariu: reconstruction trained jointly with classification and segmentation
+    (inr2vec's own task `multitask`; held-out protocol with `holdout`)."""
 
     reconstruction_weight: float = 1.0
     classification_weight: float = 1.0
     segmentation_weight: float = 1.0
     classifier: ClassifierConfig = _field(default_factory=ClassifierConfig)
     segmentation: SegmentationConfig = _field(default_factory=SegmentationConfig)
+    epochs: int = 100  # joint training epochs from the trained inr2vec's weights (our choice)
+    batch_size: int = 16
+    lr: float = 1e-4
+    weight_decay: float = 1e-2
+    holdout: Literal["", "classification", "segmentation"] = ""
+    points_per_shape: int = 2048  # labelled points per shape for segmentation

@@ -18,12 +18,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from inrzoo.zoo.inr2vec.tasks import accuracy, train_classifier
+from inrzoo.zoo.core.loop import train_epoch
+from inrzoo.zoo.core.model import StepContext
 from inrzoo.zoo.inr2vec.config import MultiTaskConfig
-from inrzoo.zoo.inr2vec.heads import Classifier, SegmentationDecoder
-from inrzoo.zoo.inr2vec.model import Inr2vec, reconstruction_loss
-from inrzoo.zoo.inr2vec.segmentation import ClassParts, part_miou, predict_parts, segmentation_loss, train_segmentation
-from inrzoo.zoo.inr2vec.teacher import BatchedForward, teacher_targets
+from inrzoo.zoo.inr2vec.model import Inr2vec
+from inrzoo.zoo.tasks.classification import Classifier, accuracy, train_classifier
+from inrzoo.zoo.tasks.segmentation import (ClassParts, SegmentationDecoder, part_miou, predict_parts, segmentation_loss,
+                                           train_segmentation)
 
 Task = Literal["classification", "segmentation"]
 
@@ -37,6 +38,10 @@ class TaskBatch:
     class_ids: Tensor
     part_points: Tensor | None = None
     part_labels: Tensor | None = None
+
+    @property
+    def size(self) -> int:
+        return int(self.class_ids.shape[0])
 
     def to(self, device: torch.device | str | None) -> "TaskBatch":
         move = (lambda t: t if t is None or device is None else t.to(device))
@@ -60,13 +65,11 @@ def holdout_config(config: MultiTaskConfig, held_out: Task) -> MultiTaskConfig:
     return dataclasses.replace(config, **{field: 0.0})
 
 
-def multitask_losses(mt: MultiTaskInr2vec, batch: TaskBatch, forward: BatchedForward,
-                     generator: torch.Generator | None = None) -> dict[str, Tensor]:
+def multitask_losses(mt: MultiTaskInr2vec, batch: TaskBatch, step: StepContext) -> dict[str, Tensor]:
     """The weighted total and its parts for one batch (tasks with weight 0 or no labels are skipped)."""
     cfg, model = mt.config, mt.model
     embeddings = model.encode(batch.params)
-    queries, targets = teacher_targets(forward, batch.params, model.config.teacher, model.config.loss, generator)
-    losses = {"reconstruction": reconstruction_loss(model.decode(embeddings, queries), targets, model.config.loss)}
+    losses = {"reconstruction": model.reconstruction(batch.params, embeddings, step)}
     total = cfg.reconstruction_weight * losses["reconstruction"]
     if cfg.classification_weight > 0:
         losses["classification"] = F.cross_entropy(mt.classifier(embeddings), batch.class_ids.long())
@@ -75,29 +78,14 @@ def multitask_losses(mt: MultiTaskInr2vec, batch: TaskBatch, forward: BatchedFor
         losses["segmentation"] = segmentation_loss(mt.segmenter, embeddings, batch.class_ids, batch.part_points,
                                                    batch.part_labels)
         total = total + cfg.segmentation_weight * losses["segmentation"]
-    losses["total"] = total
+    losses["loss"] = total
     return losses
 
 
 def train_multitask_epoch(mt: MultiTaskInr2vec, batches: Iterable[TaskBatch], optimizer: torch.optim.Optimizer,
-                          forward: BatchedForward, *, device: torch.device | str | None = None,
-                          generator: torch.Generator | None = None) -> dict[str, float]:
-    """One pass over TaskBatches updating encoder, decoder and heads; mean of each loss."""
-    mt.train()
-    sums: dict[str, float] = {}
-    steps = 0
-    for batch in batches:
-        batch = batch.to(device)
-        if batch.class_ids.shape[0] < 2:
-            continue  # BatchNorm needs two INRs
-        losses = multitask_losses(mt, batch, forward, generator)
-        optimizer.zero_grad(set_to_none=True)
-        losses["total"].backward()
-        optimizer.step()
-        for key, value in losses.items():
-            sums[key] = sums.get(key, 0.0) + float(value.detach())
-        steps += 1
-    return {key: value / max(steps, 1) for key, value in sums.items()} | {"steps": float(steps)}
+                          step: StepContext) -> dict[str, float]:
+    """One pass over TaskBatches updating encoder, decoder and heads (the core's loop); mean of each loss."""
+    return train_epoch(mt, batches, optimizer, step, losses_of=lambda batch, ctx: multitask_losses(mt, batch, ctx))
 
 
 def holdout_evaluation(model: Inr2vec, held_out: Task, train: TaskBatch, test: TaskBatch, num_classes: int,

@@ -29,16 +29,22 @@ BatchedForward = Callable[[Mapping[str, Tensor], Tensor], Tensor]
 Kind = Literal["signed", "unsigned", "occupancy"]
 
 
+# A TeacherConfig not resolved against a dataset (Inr2vec does that) reads its blanks as the
+# platform's defaults: SDFs fitted with L1 and delta 0.1 (the davies preset).
+def _field(config: TeacherConfig) -> str:
+    return config.field or "sdf"
+
+
 def target_kind(config: TeacherConfig) -> Kind:
     """What the decoded teacher field is: SAL fits unsigned data with a signed field."""
-    if config.field == "occupancy":
+    if _field(config) == "occupancy":
         return "occupancy"
-    return "signed" if config.field == "sdf" or config.inr_loss == "sal" else "unsigned"
+    return "signed" if _field(config) == "sdf" or config.inr_loss == "sal" else "unsigned"
 
 
 def field_from_inr_output(raw: Tensor, config: TeacherConfig) -> Tensor:
     """Raw INR output -> field with the surface at 0, by the fit loss's own `decode`."""
-    loss = make_loss(LossConfig(name=config.inr_loss, delta=config.inr_delta), config.field)
+    loss = make_loss(LossConfig(name=config.inr_loss or "l1", delta=config.inr_delta or 0.1), _field(config))
     return loss.decode(raw)
 
 
@@ -79,11 +85,6 @@ def field_from_decoder_output(out: Tensor, config: TeacherConfig, loss: str) -> 
     if loss == "mse":
         return out
     raise ValueError(f"loss must be 'bce' or 'mse', got {loss!r}")
-
-
-def surface_level(config: TeacherConfig) -> float:
-    """Iso-level for marching cubes: 0, or a thin shell for unsigned distances (no sign change)."""
-    return 0.1 * config.clamp if target_kind(config) == "unsigned" else 0.0
 
 
 @torch.no_grad()

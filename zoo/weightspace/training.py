@@ -1,7 +1,7 @@
 """Plain-torch supervised training of the benchmark's classifiers (NFN on weight features,
 PointNet on points, MLPs on vectors), with one protocol for all of them: AdamW, a OneCycle
 schedule over every step, the weights of the epoch with the best validation accuracy kept
-(the thesis' classifier protocol, inrzoo.zoo.inr2vec.tasks; chosen here for every method so
+(the thesis' classifier protocol, inrzoo.zoo.tasks.classification; chosen here for every method so
 that the table compares inputs, not training recipes).
 
 Inputs are any nesting of tuples/lists/dicts of tensors with a leading sample axis (a tensor of
@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from inrzoo.zoo.inr2vec.head_training import fit_minibatches, one_cycle
+from inrzoo.zoo.tasks.training import fit_minibatches, one_cycle
 
 log = logging.getLogger(__name__)
 

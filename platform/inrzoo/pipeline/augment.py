@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from inrzoo.geometry import Mesh, PointCloud, Shape
+from inrzoo.store.frames import scale_points
 
 
 @dataclass
@@ -52,7 +53,7 @@ def scale_shape(shape: Shape, cfg: AugmentConfig, rng: np.random.Generator) -> t
 
     Returns the scaled shape and the scaling as {"center", "factors"}: a row records it, so
     data given in the source's frame (part labels at points) can be brought into the INR's
-    frame with `scale_points` followed by the row's normalization."""
+    frame (inrzoo.store.frames.to_inr_frame)."""
     factors = rng.uniform(cfg.scale[0], cfg.scale[1], size=3)
     if isinstance(shape, Mesh):
         coords = shape.vertices
@@ -66,12 +67,6 @@ def scale_shape(shape: Shape, cfg: AugmentConfig, rng: np.random.Generator) -> t
     # Normals of an anisotropically scaled surface transform by the inverse scale.
     normals = None if shape.normals is None else _unit(shape.normals / factors)
     return PointCloud(scale_points(shape.points, scaling), normals, source=shape.source), scaling
-
-
-def scale_points(points: np.ndarray, scaling: dict[str, list[float]]) -> np.ndarray:
-    """Points of the source's frame in the augmented copy's frame (before normalization)."""
-    center = np.asarray(scaling["center"], dtype=np.float64)
-    return (np.asarray(points, dtype=np.float64) - center) * np.asarray(scaling["factors"]) + center
 
 
 def jitter_shape(shape: Shape, cfg: AugmentConfig, rng: np.random.Generator) -> Shape:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from inrzoo import config as configlib
 from inrzoo.fit import FitConfig, preset as fit_preset
 from inrzoo.pipeline.augment import AugmentConfig
+from inrzoo.tracking import TrackingConfig
 
 
 @dataclass(frozen=True)
@@ -83,14 +84,6 @@ class RuntimeConfig:
 
 
 @dataclass
-class TrackingConfig:
-    enabled: bool = True
-    tracking_uri: str = ""  # empty: MLFLOW_TRACKING_URI if set, else sqlite under .inrzoo/
-    experiment: str = "inrzoo-convert"
-    run_name: str = ""
-
-
-@dataclass
 class ConvertConfig:
     source: SourceConfig = field(default_factory=SourceConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
@@ -137,7 +130,7 @@ def resolve(cfg: ConvertConfig) -> ResolvedConversion:
     pairing = PAIRINGS[cfg.preset]
     fit_data = _deep_merge(configlib.to_dict(fit_preset(cfg.preset)), cfg.fit)
     fit_data["seed"] = cfg.seed
-    fit = configlib.from_dict(FitConfig, fit_data, source=f"preset {cfg.preset!r} + fit overrides")
+    fit = configlib.convert(FitConfig, fit_data, "fit", f"preset {cfg.preset!r} + fit overrides")
     return ResolvedConversion(
         config=cfg,
         fit=fit,

@@ -13,6 +13,7 @@ from typing import Any
 
 from inrzoo import config as configlib
 from inrzoo import tracking
+from inrzoo.logs import show_progress
 from inrzoo.pipeline.config import ConvertConfig, resolve
 from inrzoo.pipeline.report import dataset_digest, histogram_png, quality
 from inrzoo.pipeline.run import ConversionReport, run_conversion
@@ -29,21 +30,27 @@ class _RunTracker:
                             "shapes_per_hour": progress.rate_per_hour}, step=progress.done)
 
 
+EXPERIMENT = "inrzoo-conversions"
+EXPERIMENT_DESCRIPTION = ("Conversions of shape collections into weight datasets (one INR per shape): "
+                          "each run is one `inrzoo convert` / jobs/convert.py attempt.")
+
+
 def convert(cfg: ConvertConfig) -> ConversionReport:
     """Convert `cfg.source` into the weight dataset `cfg.output.uri` (resuming if it exists)."""
-    if not cfg.tracking.enabled:
-        return run_conversion(cfg)
-    import mlflow
-
-    uri = tracking.tracking_uri(cfg.tracking.tracking_uri)
-    tracking.use_experiment(uri, cfg.tracking.experiment)
-    with mlflow.start_run(run_name=cfg.tracking.run_name or None) as run:
-        resolved = resolve(cfg).as_dict()
-        tracking.log_params(resolved)
-        mlflow.set_tags({"inrzoo.kind": "conversion", "inrzoo.dataset": cfg.output.uri,
-                         "inrzoo.preset": cfg.preset, "inrzoo.collection": cfg.source.collection})
+    show_progress()
+    resolved = resolve(cfg).as_dict()  # a config that does not resolve fails before any run is opened
+    collection = cfg.source.collection
+    description = (f"Conversion of the {collection} collection at {cfg.source.uri} into the weight dataset "
+                   f"{cfg.output.uri} with the {cfg.preset} preset.")
+    tags = {"inrzoo.dataset": cfg.output.uri, "inrzoo.preset": cfg.preset, "inrzoo.collection": collection}
+    with tracking.tracked_run(cfg.tracking, experiment=EXPERIMENT, name=f"convert {collection} {cfg.preset}",
+                              kind="conversion", description=description, tags=tags,
+                              experiment_description=EXPERIMENT_DESCRIPTION) as run:
+        if run is None:
+            return run_conversion(cfg)
+        run.log_params(resolved)
         report = run_conversion(cfg, tracker=_RunTracker())
-        report.mlflow_run_id, report.tracking_uri = run.info.run_id, uri
+        report.mlflow_run_id, report.tracking_uri = run.run_id, run.tracking_uri
         _log_outcome(cfg, report, resolved)
     return report
 

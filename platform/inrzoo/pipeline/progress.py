@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -34,9 +37,9 @@ class Progress:
         self.failed += int(summary["failed"])
         self.failures.extend(str(f) for f in summary["failures"])
         self.surface_errors.extend(float(e) for e in np.asarray(summary["surface_errors"]).ravel())
-        print(self.line(), flush=True)
+        log.info(self.line())
         for failure in summary["failures"]:
-            print(f"[inrzoo]   failed row {failure}", flush=True)
+            log.warning("[inrzoo]   failed row %s", failure)
 
     def line(self) -> str:
         rate = self.rate_per_hour

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from typing import Any
 
 import numpy as np
 
 from inrzoo.store import STATUS_CODES
+from inrzoo.store.digest import content_digest
 
 # Davies et al.'s Thingi10k figures: 93% of shapes below 0.003, none above 0.01.
 PAPER_THRESHOLDS = (0.003, 0.01)
@@ -72,13 +71,9 @@ def histogram_png(errors: np.ndarray, path: str, title: str = "Surface error per
 
 
 def dataset_digest(writer: Any) -> str:
-    """sha256 over what decides a dataset's content: config, source hashes, ids and statuses."""
-    digest = hashlib.sha256()
-    digest.update(json.dumps(writer.attrs.get("config") or {}, sort_keys=True).encode())
-    for name in ("id", "sha256"):
-        digest.update("\n".join(str(v) for v in writer.records[name][:]).encode())
-    digest.update(np.asarray(writer.records["status"][:]).tobytes())
-    return digest.hexdigest()
+    """The content digest (inrzoo.store.digest) of a dataset being written."""
+    return content_digest(writer.attrs.get("config") or {}, writer.records["id"][:], writer.records["sha256"][:],
+                          writer.records["status"][:])
 
 
 def status_counts(writer: Any) -> dict[str, int]:

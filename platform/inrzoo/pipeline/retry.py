@@ -7,11 +7,13 @@ unit: its rows stay pending, so resubmitting the job once the store is back comp
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -35,8 +37,8 @@ def with_retries(action: Callable[[], T], what: str, store: str, attempts: int, 
                     f"{what}: the object store at {store} did not answer after {attempts} attempts "
                     f"({type(exc).__name__}: {exc})"
                 ) from exc
-            print(f"[inrzoo] {what}: {type(exc).__name__} from {store}; retry {attempt}/{attempts - 1} in {delay:.1f}s",
-                  flush=True)
+            log.warning("[inrzoo] %s: %s from %s; retry %d/%d in %.1fs", what, type(exc).__name__, store, attempt,
+                        attempts - 1, delay)
             time.sleep(delay)
             delay *= 2
     raise AssertionError("unreachable")

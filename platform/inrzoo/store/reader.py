@@ -12,17 +12,17 @@ from typing import Any
 
 import numpy as np
 import torch
-from zarr.core.sync import sync
 
+from inrzoo.store.frames import batch_to_inr_frame, to_source_frame
 from inrzoo.store.layout import STATUS_CODES, decode_params
 from inrzoo.store.records import Record, record_at
 from inrzoo.store.schema import (
     ArchGroup,
     dataset_rows,
-    gather,
     open_arch_group,
     open_record_arrays,
     open_root,
+    read_selections,
     spec_key,
 )
 from inrzoo.store.storage import Location
@@ -59,7 +59,7 @@ class WeightDataset:
         """All record columns of the whole dataset (read once, shared by filtered views)."""
         if self._columns is None:
             names = list(self.records)
-            values = sync(gather(*(self.records[n].async_array.getitem(slice(None)) for n in names)))
+            values = read_selections([(self.records[n], slice(None)) for n in names])
             self._columns = dict(zip(names, values))
         return self._columns
 
@@ -77,10 +77,35 @@ class WeightDataset:
             keep &= np.isin(cols["status"][self.rows], codes)
         if arch is not None:
             keep &= cols["arch"][self.rows] == self._group_of(arch)
+        return self.select(self.rows[keep])
+
+    def select(self, rows: Sequence[int] | np.ndarray) -> "WeightDataset":
+        """A view holding exactly the dataset rows `rows`, in this order (rows, not positions)."""
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        if rows.size and (rows.min() < 0 or rows.max() >= self.num_rows):
+            raise IndexError(f"{self.uri}: rows must lie in [0, {self.num_rows}), got {rows.min()}..{rows.max()}")
         view = object.__new__(WeightDataset)
         view.__dict__.update(self.__dict__)
-        view.rows = self.rows[keep]
+        view.rows = rows
         return view
+
+    def fit_config(self) -> dict[str, Any]:
+        """The fit settings the INRs were trained with (the `fit` section of the conversion config:
+        arch, loss {name, delta, ...}, optimizer, batch size...); {} for datasets written without one."""
+        return dict((self.attrs.get("config") or {}).get("fit") or {})
+
+    def field(self) -> str:
+        """What the INRs represent: "sdf", "udf" or "occupancy" (from the conversion config)."""
+        config = self.attrs.get("config") or {}
+        return str(config.get("field") or (config.get("pairing") or {}).get("field") or "sdf")
+
+    def digest(self) -> str:
+        """Content digest over what decides the dataset (config, source hashes, ids, statuses);
+        conversions and training runs log it as the dataset's lineage."""
+        from inrzoo.store.digest import content_digest
+
+        cols = self.columns
+        return content_digest(self.attrs.get("config") or {}, cols["id"], cols["sha256"], cols["status"])
 
     def _label_code(self, name: str) -> int:
         if name not in self.label_names:
@@ -139,11 +164,10 @@ class WeightDataset:
         rows = np.asarray(group_rows, dtype=np.int64)
         if rows.size and np.all(np.diff(rows) == 1):
             selection: Any = slice(int(rows[0]), int(rows[-1]) + 1)
-            reads = [arr.async_array.getitem(selection) for arr in g.arrays.values()]
         else:
-            reads = [arr.async_array.get_orthogonal_selection((rows,)) for arr in g.arrays.values()]
-        values = sync(gather(*reads)) if rows.size else [np.zeros((0, *s), arr.dtype) for s, arr in
-                                                                   zip(g.layout.param_shapes.values(), g.arrays.values())]
+            selection = (rows,)
+        values = read_selections([(arr, selection) for arr in g.arrays.values()]) if rows.size else [
+            np.zeros((0, *s), arr.dtype) for s, arr in zip(g.layout.param_shapes.values(), g.arrays.values())]
         return {name: self._to_torch(np.asarray(v), g.dtype) for name, v in zip(g.arrays, values)}
 
     def _to_torch(self, stored: np.ndarray, dtype: str) -> torch.Tensor:
@@ -168,8 +192,9 @@ class WeightDataset:
                  chunk_points: int = 65536) -> torch.Tensor:
         """f at points for several INRs at once: points [N, 3] (shared) or [K, N, 3] -> [K, N].
 
-        frame="original": points are in each shape's source frame and are normalized with the
-        row's transform first; values are the INR's output either way.
+        frame="original": points are in each shape's source frame and are brought into the INR's
+        frame first (the row's augmentation scaling, then its normalization: inrzoo.store.frames);
+        values are the INR's output either way.
         """
         group, group_rows = self.group_rows(indices)
         arch = self.architecture(group)
@@ -177,9 +202,8 @@ class WeightDataset:
         x = torch.as_tensor(points, dtype=torch.float32)
         x = x.expand(len(group_rows), *x.shape) if x.dim() == 2 else x
         if frame == "original":
-            dataset_rows = self.rows[[_position(int(i), len(self), self.uri) for i in indices]]
-            t = torch.as_tensor(self.columns["transform"][dataset_rows], dtype=torch.float32)
-            x = (x - t[:, None, :3]) / t[:, None, 3:4]
+            records = self.get_records(indices, with_params=False)
+            x = batch_to_inr_frame(x, [r.transform for r in records], [r.meta for r in records])
         elif frame != "normalized":
             raise ValueError(f"frame must be 'normalized' or 'original', got {frame!r}")
         with torch.no_grad():
@@ -195,18 +219,19 @@ class WeightDataset:
             {k: v.float() for k, v in record.params.items()})
 
     def extract_mesh(self, index: int, resolution: int = 128, level: float = 0.0):
-        """Marching cubes of one INR, returned in the shape's original frame (trimesh.Trimesh)."""
-        from inrzoo.geometry import Similarity, extract_mesh
+        """Marching cubes of one INR, returned in the source shape's frame (trimesh.Trimesh)."""
+        from inrzoo.geometry import extract_mesh
 
         record = self[index]
         module = self.module(index)
-        transform = Similarity.from_dict(record.transform) if record.transform else None
 
         def field(points):
             with torch.no_grad():
                 return module(torch.as_tensor(points, dtype=torch.float32)).numpy()
 
-        return extract_mesh(field, resolution, level=level, transform=transform)
+        mesh = extract_mesh(field, resolution, level=level)
+        mesh.vertices = to_source_frame(mesh.vertices, record.transform, record.meta)
+        return mesh
 
     def loader(self, batch_size: int = 64, **options: Any):
         """A torch DataLoader of stacked parameters with labels (see inrzoo.store.torch_data)."""

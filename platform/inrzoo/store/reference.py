@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import shutil
 from importlib import resources
 from pathlib import Path
@@ -114,8 +115,9 @@ def generate(out_dir: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Write the reference datasets and their test vectors.")
     parser.add_argument("out_dir", nargs="?", type=Path, default=default_dir())
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     for path in generate(parser.parse_args(argv).out_dir):
-        print(path)
+        logging.getLogger(__name__).info("wrote %s", path)
 
 
 if __name__ == "__main__":

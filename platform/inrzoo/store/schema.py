@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +27,8 @@ from inrzoo.store.layout import (
     codec_config,
 )
 from inrzoo.store.storage import StoreError
+
+IO_THREADS = 16  # concurrent array reads/writes of one request (each mostly waits on the store)
 
 
 @dataclass
@@ -126,25 +130,34 @@ def create_record_arrays(root: zarr.Group, rows: int, chunk_rows: int, shard_row
         )
 
 
-async def gather(*steps: Any) -> list:
-    """asyncio.gather inside zarr's event loop (futures must be created on that loop)."""
-    import asyncio
+def _concurrently(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run blocking zarr calls side by side: each waits on the store (object stores: one round
+    trip of latency each), so threads overlap the waits; zarr's public API is thread-safe."""
+    if len(calls) <= 1:
+        return [call() for call in calls]
+    with ThreadPoolExecutor(max_workers=min(len(calls), IO_THREADS)) as pool:
+        return list(pool.map(lambda call: call(), calls))
 
-    return await asyncio.gather(*steps)
+
+def _read(array: zarr.Array, selection: Any) -> np.ndarray:
+    if isinstance(selection, tuple):
+        return np.asarray(array.get_orthogonal_selection(selection))
+    return np.asarray(array[selection])
+
+
+def read_selections(reads: list[tuple[zarr.Array, Any]]) -> list[np.ndarray]:
+    """Several (array, selection) reads fetched concurrently; a tuple selection is orthogonal."""
+    return _concurrently([lambda a=a, s=s: _read(a, s) for a, s in reads])
 
 
 def read_all(arrays: list[zarr.Array], region: slice) -> list[np.ndarray]:
     """The same rows of several arrays, fetched concurrently."""
-    from zarr.core.sync import sync
-
-    return [np.asarray(v) for v in sync(gather(*(a.async_array.getitem(region) for a in arrays)))]
+    return read_selections([(a, region) for a in arrays])
 
 
 def write_all(blocks: list[tuple[zarr.Array, np.ndarray]], region: slice) -> None:
     """Write the same rows of several arrays concurrently."""
-    from zarr.core.sync import sync
-
-    sync(gather(*(a.async_array.setitem(region, v) for a, v in blocks)))
+    _concurrently([lambda a=a, v=v: a.__setitem__(region, v) for a, v in blocks])
 
 
 _MISSING = (FileNotFoundError, KeyError, zarr.errors.NodeTypeValidationError, zarr.errors.ArrayNotFoundError)
@@ -153,24 +166,21 @@ _MISSING = (FileNotFoundError, KeyError, zarr.errors.NodeTypeValidationError, za
 def open_arrays(root: zarr.Group, wanted: dict[str, tuple[int, ...]], rows: int, uri: str) -> dict[str, zarr.Array]:
     """Open required arrays {path: trailing shape} concurrently (one round trip of latency on
     object stores) and check their shapes; errors name the array and the dataset."""
-    from zarr.api.asynchronous import open_array
-    from zarr.core.sync import sync
-
     mode = "r" if root.read_only else "r+"
 
-    async def one(path: str):
+    def one(path: str):
         try:
-            return await open_array(store=root.store_path / path, zarr_format=3, mode=mode)
+            return zarr.open_array(store=root.store_path / path, zarr_format=3, mode=mode)
         except _MISSING as exc:
             return exc
 
     arrays = {}
-    for (path, trailing), opened in zip(wanted.items(), sync(gather(*(one(path) for path in wanted)))):
+    for (path, trailing), opened in zip(wanted.items(), _concurrently([lambda p=p: one(p) for p in wanted])):
         if isinstance(opened, Exception):
             raise StoreError(f"{uri}: required array {path!r} is missing ({type(opened).__name__})") from opened
         if tuple(opened.shape) != (rows, *trailing):
             raise StoreError(f"{uri}: array {path!r} has shape {tuple(opened.shape)}, expected {(rows, *trailing)}")
-        arrays[path] = zarr.Array(opened)
+        arrays[path] = opened
     return arrays
 
 

@@ -8,8 +8,9 @@ import torch
 from inrzoo.inr import ArchSpec, build, stack_params
 from inrzoo.zoo.inr2vec import Inr2vec, Inr2vecConfig
 from inrzoo.zoo.inr2vec.config import EncoderConfig
-from inrzoo.zoo.inr2vec.decoder import ImplicitDecoder, PositionalEncoding
+from inrzoo.zoo.components.implicit_decoder import ImplicitDecoder, PositionalEncoding
 from inrzoo.zoo.inr2vec.encoder import Encoder, inr_matrix, linear_layers, matrix_rows
+from inr2vec_helpers import spec_of
 
 
 def test_hidden_matrix_stacks_out_in_weights_then_bias_rows():
@@ -85,7 +86,7 @@ def test_decoder_skip_adds_a_projection_of_the_input():
 def test_paper_sizes_shapes():
     arch = build("siren")  # 4 x 512 SIREN
     with torch.device("meta"):
-        model = Inr2vec(arch.param_shapes(), Inr2vecConfig())
+        model = Inr2vec(Inr2vecConfig(), spec_of(arch))
         params = {n: torch.empty(2, *s) for n, s in arch.param_shapes().items()}
         matrices = model.matrices(params)
         embeddings = model.encoder(matrices)
@@ -102,23 +103,26 @@ def test_standardized_input_has_zero_mean_unit_deviation_per_entry_and_survives_
         siren_families, tiny_config, tmp_path):
     from dataclasses import replace
 
-    from inrzoo.zoo.inr2vec.checkpoint import load_inr2vec, save_inr2vec
+    from inr2vec_helpers import weight_data, write_dataset
+    from inrzoo.zoo.core.checkpoint import load_model, save_model
 
-    arch, params, _ = siren_families(6)
+    arch, params, labels = siren_families(6)
+    data = weight_data(write_dataset(str(tmp_path / "d.zarr"), arch, params, labels).uri)
     config = tiny_config()
     config.encoder = replace(config.encoder, input_normalization="standardize")
-    model = Inr2vec(arch.param_shapes(), config)
+    model = Inr2vec(config, data.spec())
     with pytest.raises(ValueError, match="2\\+ INRs"):
-        model.fit_input_normalization({n: p[:1] for n, p in params.items()})
-    model.fit_input_normalization(params, chunk=5)  # chunks sum to the one-pass statistics
-    standardized = (model.matrices(params) - model.input_mean) / model.input_std
+        model.fit_input_normalization([{n: p[:1] for n, p in params.items()}])
+    model.prepare(data)  # the core calls this before the first epoch: statistics of the train split
+    train = torch.cat([model.matrices(batch.params) for batch in data.batches("train", 5)])
+    standardized = (train - model.input_mean) / model.input_std
     torch.testing.assert_close(standardized.mean(0), torch.zeros(model.matrix_shape), atol=1e-5, rtol=0)
-    varying = model.matrices(params).std(0) > 1e-6  # entries that differ between INRs
+    varying = train.std(0) > 1e-6  # entries that differ between INRs
     torch.testing.assert_close(standardized.std(0)[varying], torch.ones(int(varying.sum())), atol=1e-4, rtol=0)
-    uri = save_inr2vec(model.eval(), str(tmp_path / "std.safetensors"))
-    loaded, _ = load_inr2vec(uri)
+    loaded, _ = load_model(save_model(model.eval(), str(tmp_path / "std.safetensors")))
     torch.testing.assert_close(loaded.eval().encode(params), model.encode(params))
-    plain = Inr2vec(arch.param_shapes(), tiny_config())
+    plain = Inr2vec(tiny_config(), data.spec())
+    plain.prepare(data)  # nothing to fit without standardization
     assert "input_mean" not in plain.state_dict()
     with pytest.raises(ValueError, match="not 'standardize'"):
-        plain.fit_input_normalization(params)
+        plain.fit_input_normalization([params])

@@ -6,8 +6,12 @@ import pytest
 import torch
 
 from inrzoo.inr import select_params
-from inrzoo.zoo.inr2vec import Inr2vec, make_optimizer
-from inrzoo.zoo.inr2vec.config import ClassifierConfig, DecoderConfig, MultiTaskConfig, SegmentationConfig
+from inr2vec_helpers import adamw, spec_of
+from inrzoo.zoo.components.implicit_decoder import DecoderConfig
+from inrzoo.zoo.core import StepContext
+from inrzoo.zoo.inr2vec import Inr2vec, MultiTaskConfig
+from inrzoo.zoo.tasks.classification import ClassifierConfig
+from inrzoo.zoo.tasks.segmentation import SegmentationConfig
 from inrzoo.zoo.inr2vec.multitask import (
     MultiTaskInr2vec,
     TaskBatch,
@@ -36,6 +40,10 @@ def small_mt_config(**weights) -> MultiTaskConfig:
     )
 
 
+def step(seed: int) -> StepContext:
+    return StepContext(torch.device("cpu"), torch.Generator().manual_seed(seed))
+
+
 def split(batch: TaskBatch, idx) -> TaskBatch:
     return TaskBatch(select_params(batch.params, idx), batch.class_ids[idx], batch.part_points[idx], batch.part_labels[idx])
 
@@ -44,28 +52,28 @@ def test_losses_are_weighted_and_held_out_tasks_switched_off(siren_families, tin
     torch.manual_seed(0)
     arch, data = task_data(siren_families, 4)
     config = small_mt_config(classification_weight=0.5, segmentation_weight=2.0)
-    mt = MultiTaskInr2vec(Inr2vec(arch.param_shapes(), tiny_config()), 2, 4, config)
-    losses = multitask_losses(mt, data, arch.forward, torch.Generator().manual_seed(0))
+    mt = MultiTaskInr2vec(Inr2vec(tiny_config(), spec_of(arch)), 2, 4, config)
+    losses = multitask_losses(mt, data, step(0))
     expected = losses["reconstruction"] + 0.5 * losses["classification"] + 2.0 * losses["segmentation"]
-    torch.testing.assert_close(losses["total"], expected)
+    torch.testing.assert_close(losses["loss"], expected)
     held = holdout_config(config, "classification")
     assert held.classification_weight == 0.0 and held.segmentation_weight == 2.0
     mt.config = held
-    assert "classification" not in multitask_losses(mt, data, arch.forward, torch.Generator().manual_seed(0))
+    assert "classification" not in multitask_losses(mt, data, step(0))
 
 
 def test_multitask_training_then_holdout_protocol(siren_families, tiny_config):
     torch.manual_seed(0)
     arch, data = task_data(siren_families, 12)
     config = holdout_config(small_mt_config(), "classification")  # stage 1: reconstruction + segmentation
-    mt = MultiTaskInr2vec(Inr2vec(arch.param_shapes(), tiny_config()), 2, 4, config)
-    optimizer = make_optimizer(mt, lr=3e-3, weight_decay=1e-2)
+    mt = MultiTaskInr2vec(Inr2vec(tiny_config(), spec_of(arch)), 2, 4, config)
+    optimizer = adamw(mt, 3e-3)
     train, test = split(data, list(range(16))), split(data, list(range(16, 24)))
     batches = [split(train, list(range(i, i + 8))) for i in (0, 8)]
-    first = train_multitask_epoch(mt, batches, optimizer, arch.forward, generator=torch.Generator().manual_seed(0))
+    first = train_multitask_epoch(mt, batches, optimizer, step(0))
     for _ in range(10):
-        last = train_multitask_epoch(mt, batches, optimizer, arch.forward, generator=torch.Generator().manual_seed(0))
-    assert set(first) == {"reconstruction", "segmentation", "total", "steps"}
+        last = train_multitask_epoch(mt, batches, optimizer, step(0))
+    assert set(first) == {"reconstruction", "segmentation", "loss", "steps", "items"}
     assert last["segmentation"] < first["segmentation"]
     frozen = {n: p.clone() for n, p in mt.model.encoder.state_dict().items()}
     # stage 2: the encoder is frozen and only the held-out classification head is trained

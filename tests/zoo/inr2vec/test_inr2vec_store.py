@@ -7,8 +7,12 @@ import torch
 from inrzoo.store.reader import open_weights
 from inrzoo.store.records import RowResult
 from inrzoo.store.writer import create_weights
-from inrzoo.zoo.inr2vec import Inr2vec, embed, make_optimizer, train_epoch
-from inrzoo.zoo.inr2vec.retrieval import retrieval_task
+from inr2vec_helpers import weight_data
+from inrzoo.zoo.core import OptimizerConfig, StepContext
+from inrzoo.zoo.core.loop import make_optimizer, train_epoch
+from inrzoo.zoo.inr2vec import Inr2vec
+from inrzoo.zoo.tasks.embedding import embed_params, embed_split
+from inrzoo.zoo.tasks.retrieval import retrieval_task
 
 
 def write_families(uri: str, arch, params, labels) -> None:
@@ -32,12 +36,12 @@ def test_train_and_embed_from_a_weight_dataset(siren_families, tiny_config, tmp_
     dataset = open_weights(uri)
     spec = dataset.arch_spec()
     assert spec.to_json() == arch.spec.to_json()
-    loader = dataset.loader(batch_size=4)
-    model = Inr2vec(dataset.architecture().param_shapes(), tiny_config())
-    stats = train_epoch(model, loader, make_optimizer(model, 1e-3, 1e-2), dataset.architecture().forward)
-    assert stats["inrs"] == 12 and stats["steps"] == 3
-    emb = embed(model, loader)
-    torch.testing.assert_close(emb, embed(model, [params]))
-    codes = torch.cat([batch["label"] for batch in loader])
-    assert torch.equal(codes, labels)
-    assert retrieval_task(emb, codes)["map@1"] > 0.5
+    data = weight_data(uri)
+    model = Inr2vec(tiny_config(), data.spec())
+    optimizer = make_optimizer(model, OptimizerConfig(lr=1e-3, weight_decay=1e-2))
+    stats = train_epoch(model, data.batches("train", 4), optimizer, StepContext(torch.device("cpu")))
+    assert stats["items"] == 12 and stats["steps"] == 3
+    split = embed_split(model, dataset, batch_size=4)
+    torch.testing.assert_close(split.embeddings, embed_params(model, params))
+    assert torch.equal(split.labels, labels)
+    assert retrieval_task(split.embeddings, split.labels)["map@1"] > 0.5

@@ -7,7 +7,11 @@ import dataclasses
 import pytest
 import torch
 
-from inrzoo.zoo.inr2vec import Inr2vec, embed, evaluate_epoch, make_optimizer, train_epoch
+from inr2vec_helpers import spec_of
+from inrzoo.zoo.core import OptimizerConfig, StepContext
+from inrzoo.zoo.core.loop import evaluate_epoch, make_optimizer, train_epoch
+from inrzoo.zoo.core.weights import WeightBatch, WeightSpec
+from inrzoo.zoo.inr2vec import Inr2vec
 from inrzoo.zoo.inr2vec.config import TeacherConfig
 from inrzoo.zoo.inr2vec.teacher import (
     field_from_decoder_output,
@@ -15,11 +19,13 @@ from inrzoo.zoo.inr2vec.teacher import (
     field_from_labels,
     labels_from_field,
     sample_queries,
-    surface_level,
     target_kind,
     teacher_targets,
 )
-from inrzoo.zoo.inr2vec.train import batch_params
+from inrzoo.zoo.tasks.embedding import embed_params
+from inrzoo.zoo.tasks.reconstruction import surface_level
+
+CPU = torch.device("cpu")
 
 
 def test_bce_labels_follow_inr2vec_normalization_and_invert():
@@ -44,8 +50,18 @@ def test_inr_outputs_are_read_by_the_fit_losses_decode():
     torch.testing.assert_close(field_from_inr_output(raw, bce_sdf), torch.sigmoid(raw) * 0.2 - 0.1)
     torch.testing.assert_close(field_from_inr_output(raw, TeacherConfig(field="sdf")), raw)
     sal = TeacherConfig(field="udf", inr_loss="sal")
-    assert target_kind(sal) == "signed" and surface_level(sal) == 0.0
-    assert surface_level(TeacherConfig(field="udf", clamp=0.1)) == pytest.approx(0.01)
+    assert target_kind(sal) == "signed"
+    udf_spec = WeightSpec(arch={}, param_shapes={}, field="udf", fit_loss={"name": "bce"})
+    assert surface_level(udf_spec) == pytest.approx(0.01)
+    assert surface_level(WeightSpec(arch={}, param_shapes={}, field="udf", fit_loss={"name": "sal"})) == 0.0
+
+
+def test_the_teacher_is_read_from_the_dataset_and_a_contradiction_is_refused(sphere_inrs, tiny_config):
+    arch, _ = sphere_inrs([0.5])
+    model = Inr2vec(tiny_config(), spec_of(arch, "udf", {"name": "bce", "delta": 0.2}))
+    assert (model.teacher.field, model.teacher.inr_loss, model.teacher.inr_delta) == ("udf", "bce", 0.2)
+    with pytest.raises(ValueError, match="model.teacher.inr_loss is 'l1' but the INRs"):
+        Inr2vec(tiny_config(inr_loss="l1"), spec_of(arch, "udf", {"name": "bce", "delta": 0.2}))
 
 
 def test_queries_concentrate_near_the_teacher_surface(sphere_inrs):
@@ -83,23 +99,22 @@ def test_bce_fitted_teachers_give_their_decoded_distances_as_targets(sphere_inrs
 def test_train_epoch_reduces_the_reconstruction_loss(sphere_inrs, tiny_config, loss, ratio):
     torch.manual_seed(0)
     arch, params = sphere_inrs([0.3, 0.45, 0.6, 0.75])
-    model = Inr2vec(arch.param_shapes(), dataclasses.replace(tiny_config(), loss=loss))
-    optimizer = make_optimizer(model, lr=3e-3, weight_decay=1e-2)
-    batches = [{**params, "label": torch.arange(4)}]  # extra keys are ignored
+    model = Inr2vec(dataclasses.replace(tiny_config(), loss=loss), spec_of(arch))
+    optimizer = make_optimizer(model, OptimizerConfig(lr=3e-3, weight_decay=1e-2))
+    batches = [WeightBatch(params, torch.arange(4), torch.arange(4))]
     gen = torch.Generator().manual_seed(0)
-    before = evaluate_epoch(model, batches, arch.forward, generator=torch.Generator().manual_seed(1))["loss"]
+    before = evaluate_epoch(model, batches, StepContext(CPU, torch.Generator().manual_seed(1)))["loss"]
     for _ in range(40):
-        stats = train_epoch(model, batches, optimizer, arch.forward, generator=gen)
-    after = evaluate_epoch(model, batches, arch.forward, generator=torch.Generator().manual_seed(1))["loss"]
-    assert stats["steps"] == 1 and stats["inrs"] == 4
+        stats = train_epoch(model, batches, optimizer, StepContext(CPU, gen))
+    after = evaluate_epoch(model, batches, StepContext(CPU, torch.Generator().manual_seed(1)))["loss"]
+    assert stats["steps"] == 1 and stats["items"] == 4
     assert after < ratio * before, (before, after)
 
 
-def test_embed_and_batch_formats(siren_families, tiny_config):
-    arch, params, labels = siren_families(3)
-    model = Inr2vec(arch.param_shapes(), tiny_config())
-    e = embed(model, [(params, labels), {"params": params}])
-    assert e.shape == (12, 16)
-    torch.testing.assert_close(e[:6], e[6:])
-    with pytest.raises(KeyError, match="layers.0.weight"):
-        batch_params({"x": torch.zeros(1)}, arch.param_shapes())
+def test_embeddings_in_batches_equal_one_pass(siren_families, tiny_config):
+    arch, params, _ = siren_families(3)
+    model = Inr2vec(tiny_config(), spec_of(arch)).eval()
+    e = embed_params(model, params, batch_size=4)
+    assert e.shape == (6, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(e, model.encode(params))

@@ -11,15 +11,18 @@ import numpy as np
 import pytest
 import torch
 import trimesh
-from inr2vec_helpers import tiny_config
+from inr2vec_helpers import adamw, tiny_config, weight_data
 
 from inrzoo.pipeline import load_convert_config, run_conversion
 from inrzoo.store import open_weights
-from inrzoo.zoo.inr2vec import Inr2vec, make_optimizer, train_epoch
-from inrzoo.zoo.inr2vec.config import MultiTaskConfig, SegmentationConfig
-from inrzoo.zoo.inr2vec.job_config import DatasetSection
-from inrzoo.zoo.inr2vec.part_tasks import has_part_labels, multitask_task, part_labels, segmentation_task
-from inrzoo.zoo.inr2vec.splits import split_views
+from inrzoo.zoo.core import StepContext
+from inrzoo.zoo.core.job_config import TaskSettings
+from inrzoo.zoo.core.loop import train_epoch
+from inrzoo.zoo.core.tasks import TaskContext
+from inrzoo.zoo.inr2vec import Inr2vec, MultiTaskConfig
+from inrzoo.zoo.inr2vec.multitask_task import MultitaskTask
+from inrzoo.zoo.tasks.segmentation import (SegmentationConfig, SegmentationSettings, SegmentationTask, has_part_labels,
+                                           part_labels)
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "collections"
 CLASSES = {  # synset -> (category, part ids, real meshes)
@@ -65,16 +68,23 @@ def converted(tmp_path_factory):
         "tracking.enabled=false",
     ]))
     dataset = open_weights(out)
+    data = weight_data(out)
     torch.manual_seed(0)
-    model = Inr2vec(dataset.architecture().param_shapes(), tiny_config())
-    optimizer = make_optimizer(model, 1e-3, 1e-2)
-    for _ in range(2):
-        train_epoch(model, dataset.loader(4, shuffle=True), optimizer, dataset.architecture().forward)
-    return model.eval(), dataset, split_views(dataset, DatasetSection(uri=out))
+    model = Inr2vec(tiny_config(), data.spec())
+    optimizer = adamw(model)
+    for epoch in range(2):
+        train_epoch(model, data.batches("train", 4, epoch=epoch, shuffle=True), optimizer,
+                    StepContext(torch.device("cpu"), torch.Generator().manual_seed(epoch)))
+    return model.eval(), dataset, data
+
+
+def context(model, data, tmp_path) -> TaskContext:
+    return TaskContext(model, data, TaskSettings(), tmp_path)
 
 
 def test_labelled_points_land_in_each_rows_frame(converted):
-    _, dataset, views = converted
+    _, dataset, data = converted
+    views = data.views
     assert has_part_labels(views["train"]) and len(views["train"]) == 12 and len(views["test"]) == 4
     records = dataset.get_records(range(len(dataset)), with_params=False)
     copies = [r for r in records if "augment_scale" in r.meta]
@@ -90,10 +100,10 @@ def test_labelled_points_land_in_each_rows_frame(converted):
 
 
 @pytest.mark.slow
-def test_segmentation_task_beats_the_majority_part(converted):
-    model, _, views = converted
-    metrics = segmentation_task(model, views, SegmentationConfig(epochs=60, batch_size=4, lr=3e-3),
-                                points_per_shape=512)
+def test_segmentation_task_beats_the_majority_part(converted, tmp_path):
+    model, _, data = converted
+    settings = SegmentationSettings(SegmentationConfig(epochs=60, batch_size=4, lr=3e-3), points_per_shape=512)
+    metrics = SegmentationTask().run(context(model, data, tmp_path), settings).metrics
     # Parts are height bands, so the point decoder can learn them; always predicting one part
     # would score about 1/3 (airplane) and 1/2 (chair) of class mIoU.
     assert metrics["segmentation_class_miou"] > 0.6, metrics
@@ -101,12 +111,13 @@ def test_segmentation_task_beats_the_majority_part(converted):
 
 
 @pytest.mark.slow
-def test_multitask_trains_segmentation_with_the_labels_and_holds_it_out(converted):
-    model, _, views = converted
-    small = MultiTaskConfig(segmentation=SegmentationConfig(epochs=5, batch_size=4))
+def test_multitask_trains_segmentation_with_the_labels_and_holds_it_out(converted, tmp_path):
+    model, _, data = converted
+    small = MultiTaskConfig(segmentation=SegmentationConfig(epochs=5, batch_size=4), epochs=1, points_per_shape=256)
     small.classifier.layers_dim = [16, 16, 8]
     small.classifier.epochs = 5
-    joint = multitask_task(model, views, small, epochs=1, points_per_shape=256)
+    joint = MultitaskTask().run(context(model, data, tmp_path), small).metrics
     assert joint["multitask_segmentation"] > 0 and 0 <= joint["multitask_segmentation_class_miou"] <= 1
-    held = multitask_task(model, views, small, epochs=1, holdout="segmentation", points_per_shape=256)
+    small.holdout = "segmentation"
+    held = MultitaskTask().run(context(model, data, tmp_path), small).metrics
     assert "multitask_segmentation" not in held and 0 <= held["multitask_segmentation_class_miou"] <= 1

@@ -19,12 +19,17 @@ benchmarks/results/weightspace_kicad.json (--quick: weightspace_kicad_quick.json
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import logging
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 import kicad_data
 
@@ -47,18 +52,22 @@ N_POINTS = 1024  # surface samples stored per row (PointNet's paper input size)
 METHODS = ("chance", "raw_mlp", "nfn", "pointnet", "inr2vec")  # the table; ABLATIONS (below) are item 4
 
 
-def method_budget(quick: bool) -> dict[str, Any]:
-    """Training budgets per method (chosen for this machine; the thesis' are in the note)."""
+BUDGETS = ("full", "reduced", "quick")
+
+
+def method_budget(profile: str) -> dict[str, Any]:
+    """Training budgets per method (chosen for this machine; the thesis' are in the note). "reduced"
+    (chosen): what fits in ~45 min of wall time when 2 shared cores run at a load of ~30."""
     from inrzoo.zoo.tasks.classification import ClassifierConfig
     from inrzoo.zoo.weightspace.nfn import NFNConfig
     from inrzoo.zoo.weightspace.training import TrainConfig
 
-    epochs = (lambda full, short: short if quick else full)  # noqa: E731
+    epochs = (lambda full, reduced, quick: {"full": full, "reduced": reduced, "quick": quick}[profile])  # noqa: E731
     return {
         "points": 256,  # of the N_POINTS stored (PointNet's paper: 1024; 7x the cost here)
-        "classifier": ClassifierConfig(epochs=epochs(60, 15)),  # thesis: 150 epochs, OneCycle, lr 1e-4
-        "pointnet": TrainConfig(epochs=epochs(12, 3), batch_size=32, lr=1e-3),
-        "nfn": TrainConfig(epochs=epochs(20, 5), batch_size=32, lr=1e-3),
+        "classifier": ClassifierConfig(epochs=epochs(60, 30, 15)),  # thesis: 150 epochs, OneCycle, lr 1e-4
+        "pointnet": TrainConfig(epochs=epochs(12, 4, 3), batch_size=32, lr=1e-3),
+        "nfn": TrainConfig(epochs=epochs(20, 6, 5), batch_size=32, lr=1e-3),
         "nfn_config": NFNConfig(),
         "inr2vec_model": {
             "name": "inr2vec",
@@ -68,11 +77,11 @@ def method_budget(quick: bool) -> dict[str, Any]:
             "teacher": {"num_queries": 512},  # thesis: 10,000 queries per INR and step
         },
         # thesis: AdamW lr 1e-4, weight decay 1e-2, batch 16, 300 epochs
-        "inr2vec_train": {"epochs": epochs(10, 3), "batch_size": 16,
+        "inr2vec_train": {"epochs": epochs(10, 3, 3), "batch_size": 16,
                           "optimizer": {"name": "adamw", "lr": 1e-4, "weight_decay": 1e-2}},
-        "ablation_epochs": epochs(4, 2),  # the inr2vec ablations train shorter (item 4)
-        "reconstruction_shapes": epochs(16, 4),  # test INRs decoded by inr2vec and compared (Chamfer-L1)
-        "mesh_resolution": epochs(64, 32),
+        "ablation_epochs": epochs(4, 2, 2),  # the inr2vec ablations train shorter (item 4)
+        "reconstruction_shapes": epochs(16, 8, 4),  # test INRs decoded by inr2vec and compared (Chamfer-L1)
+        "mesh_resolution": epochs(64, 48, 32),
     }
 
 
@@ -94,10 +103,13 @@ ABLATIONS = ("raw_mlp_hidden", "raw_mlp_unscaled", *[k for k in INR2VEC_VARIANTS
 
 def convert_config(models: Path, split_file: Path, uri: str, executor: str) -> list[str]:
     return [f"source.uri={models}", "source.collection=kicad", f"source.options={{split_file: {split_file}}}",
-            f"output.uri={uri}", f"runtime.executor={executor}", *CONVERT_BUDGET]
+            f"output.uri={uri}", f"runtime.executor={executor}",
+            # round robin over the libraries: a conversion stopped part-way (this machine converts
+            # ~450 shapes/h; the split has 4,172 rows) still covers every class
+            "runtime.schedule=labels", *CONVERT_BUDGET]
 
 
-def convert(models: Path, split_file: Path, out: Path, executor: str) -> tuple[str, dict]:
+def convert(models: Path, split_file: Path, out: Path, executor: str) -> tuple[str, dict[str, Any]]:
     from inrzoo.pipeline import convert as run_convert, load_convert_config
     from inrzoo.pipeline.report import summary_table
 
@@ -109,12 +121,10 @@ def convert(models: Path, split_file: Path, out: Path, executor: str) -> tuple[s
     # fill the memory (seen here: a 13 GB test elsewhere killed the fit actor). The conversion's
     # own memory is bounded (units of 8 shapes), so the monitor is off for the local Ray it starts.
     os.environ.setdefault("RAY_memory_monitor_refresh_ms", "0")
-    start = time.time()
     report = run_convert(load_convert_config(str(REPO / "jobs/configs/inr2vec.yaml"), overrides))
-    seconds = time.time() - start
     print(summary_table(report), flush=True)
-    return uri, {"seconds_this_run": round(seconds), "rows": report.rows, "ok": report.ok, "failed": report.failed,
-                 "fitted_this_run": report.scheduled_shapes}
+    return uri, {"rows": report.rows, "ok": report.ok, "failed": report.failed, "fitted_this_run": report.scheduled_shapes,
+                 "median_surface_error": float(np.median(report.surface_errors)) if len(report.surface_errors) else None}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="/tmp/weightspace_kicad")
     parser.add_argument("--cache", default="/tmp/kicad-packages3d", help="where the .deb is downloaded and unpacked")
     parser.add_argument("--quick", action="store_true", help=f"a small slice: {QUICK}")
+    parser.add_argument("--budget", choices=BUDGETS, default=None,
+                        help="training budget of the methods (default: quick with --quick, else full)")
     parser.add_argument("--step", choices=["data", "convert", "points", "methods", "all"], default="all")
     parser.add_argument("--executor", choices=["ray", "local"], default="ray")
     parser.add_argument("--methods", default=",".join(METHODS),
@@ -145,20 +157,39 @@ def main(argv: list[str] | None = None) -> int:
 
     uri = str(out / "kicad_inr2vec.zarr")
     cfg = load_convert_config(str(REPO / "jobs/configs/inr2vec.yaml"), convert_config(models, split_file, uri, "local"))
-    report: dict[str, Any] = {"convert": {}}
     if args.step in ("convert", "all"):
-        _, report["convert"] = convert(models, split_file, out, args.executor)
+        with timed(out, "convert") as record:
+            record.update(convert(models, split_file, out, args.executor)[1])
     if args.step in ("points", "all"):
         from weightspace_inputs import surface_points
 
-        start = time.process_time(), time.time()
-        surface_points(cfg, out, N_POINTS)
-        report["points"] = {"cpu_seconds": round(time.process_time() - start[0]), "wall_seconds": round(time.time() - start[1])}
+        with timed(out, "points"):
+            surface_points(cfg, out, N_POINTS)
     if args.step in ("methods", "all"):
-        results = run_methods(uri, out / f"points_{N_POINTS}", method_budget(args.quick), args.methods.split(","),
+        results = run_methods(uri, out / f"points_{N_POINTS}", method_budget(args.budget or ("quick" if args.quick else "full")), args.methods.split(","),
                               out / "ray_results", split["checksum"])
-        write_results(results, split, package, args.quick, report)
+        write_results(results, split, package, args.quick, json.loads((out / TIMINGS).read_text())
+                      if (out / TIMINGS).exists() else {})
     return 0
+
+
+TIMINGS = "timings.json"
+
+
+@contextlib.contextmanager
+def timed(out: Path, step: str):
+    """CPU seconds (this process and the processes it starts) and wall seconds of one invocation of
+    a step, appended to out/timings.json: a conversion resumed in pieces sums its pieces."""
+    from weightspace_methods import TreeCpu
+
+    cpu, wall, record = TreeCpu(), time.time(), {}
+    yield record
+    record.update(cpu_seconds=round(cpu.total()), wall_seconds=round(time.time() - wall))
+    path = out / TIMINGS
+    timings = json.loads(path.read_text()) if path.exists() else {}
+    timings.setdefault(step, []).append(record)
+    path.write_text(json.dumps(timings, indent=1) + "\n")
+    log.info("%s: %s", step, record)
 
 
 def run_methods(uri: str, points_folder: Path, budget: dict[str, Any], chosen: list[str], storage: Path,
@@ -201,20 +232,37 @@ def run_methods(uri: str, points_folder: Path, budget: dict[str, Any], chosen: l
             splits, k, budget["classifier"], standardize=False)),
         **{key: (label, inr2vec(key)) for key, (label, *_rest) in INR2VEC_VARIANTS.items()},
     }
-    chosen = list(ABLATIONS) if chosen == ["ablations"] else chosen
+    chosen = [key for item in chosen for key in (ABLATIONS if item == "ablations" else (item,))]
     unknown = sorted(set(chosen) - set(runs))
     if unknown:
         raise SystemExit(f"--methods: unknown {unknown}; known: {list(runs)}")
     results: dict[str, Any] = {"rows": {name: len(s) for name, s in splits.items()}, "classes": class_names,
-                               "methods": {}, "ablations": {}}
+                               "used": used_parts(splits, class_names),
+                               "methods": {}, "ablations": {},
+                               "weight_statistics": methods.weight_statistics(
+                                   splits["train"], arch, seed=int(splits["train"].view.fit_config().get("seed", 0)))}
     for key in chosen:
         label, run = runs[key]
         log.info("method: %s", label)
         results["ablations" if key in ABLATIONS else "methods"][label] = run()
         log.info("%s: %s", label, results["ablations" if key in ABLATIONS else "methods"][label])
         print(table(results), flush=True)
-    results["budget"] = {name: _plain(value) for name, value in budget.items()}
+    results["budget"] = json.loads(json.dumps({name: _plain(value) for name, value in budget.items()}, default=str))
     return results
+
+
+def used_parts(splits: dict[str, Any], class_names: list[str]) -> dict[str, Any]:
+    """What the methods saw (a conversion stopped part-way converts a subset of the split): per
+    split the rows, the parts (original shapes) and the parts per class."""
+    from collections import Counter
+
+    used: dict[str, Any] = {}
+    for name, split in splits.items():
+        label_of = dict(zip(split.sources, split.labels.tolist()))
+        per_class = Counter(class_names[label] for label in label_of.values())
+        used[name] = {"rows": len(split), "parts": len(label_of), "classes": len(per_class),
+                      "parts_per_class": dict(sorted(per_class.items()))}
+    return used
 
 
 def ensure_ray(attempts: int = 3) -> None:
@@ -243,7 +291,9 @@ def _plain(value: Any) -> Any:
 
 
 def table(results: dict[str, Any]) -> str:
-    lines = [f"test split: {results['rows']['test']} INRs ({len(results['classes'])} classes); "
+    used = results.get("used", {})
+    lines = [", ".join(f"{name}: {u['parts']} parts / {u['rows']} INRs / {u['classes']} classes" for name, u in used.items()),
+             f"test split: {results['rows']['test']} INRs ({len(results['classes'])} classes in the dataset); "
              "retrieval leaves each query's own augmented copy out of the gallery; "
              "* retrieval on the classifier's last hidden layer (supervised)",
              f"{'':55s} accuracy  mAP@1  mAP@5  mAP@10  cpu s"]
@@ -258,31 +308,43 @@ def table(results: dict[str, Any]) -> str:
         for name, m in results.get(section, {}).items():
             if m.get("reconstruction_chamfer") is not None:
                 lines.append(f"{name}: decoder reconstruction Chamfer-L1 {m['reconstruction_chamfer']:.4f}, "
-                             f"F-score {m['reconstruction_fscore']:.3f} ({int(m['reconstruction_scored'])} test INRs)")
+                             f"F-score {m['reconstruction_fscore']:.3f} ({int(m['reconstruction_scored'])} test INRs scored, "
+                             f"{int(m.get('reconstruction_failed', 0))} without a decoded surface)")
     return "\n".join(lines)
 
 
 def write_results(results: dict[str, Any], split: dict[str, Any], package: dict[str, str], quick: bool,
-                  report: dict[str, Any]) -> None:
-    """Write (or update: methods run in separate invocations are merged when the split is the same)."""
-    from collections import Counter
-
+                  timings: dict[str, Any]) -> None:
+    """Write (or update: methods run in separate invocations are merged when they saw the same rows
+    at the same budget)."""
     path = RESULTS / ("weightspace_kicad_quick.json" if quick else "weightspace_kicad.json")
-    previous = json.loads(path.read_text()) if path.exists() else {}
-    if previous.get("split_checksum") == split["checksum"]:
-        for section in ("methods", "ablations"):
-            results[section] = {**previous.get(section, {}), **results[section]}
-        report = {**previous.get("timings", {}), **{k: v for k, v in report.items() if v}}
-    results.update({
-        "split_checksum": split["checksum"], "package": package,
-        "parts": dict(Counter(p["split"] for p in split["parts"])),
-        "parts_per_class": dict(Counter(p["label"] for p in split["parts"])),
-        "convert_budget": CONVERT_BUDGET, "timings": report,
-    })
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=1, default=str) + "\n")
+    with open(Path(tempfile.gettempdir()) / f"{path.name}.lock", "w") as lock:  # methods may run as parallel invocations
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        previous = json.loads(path.read_text()) if path.exists() else {}
+        same = all(previous.get(key) == value for key, value in
+                   (("split_checksum", split["checksum"]), ("used", results["used"]), ("budget", results["budget"])))
+        if same:  # the same rows at the same budget: one table
+            for section in ("methods", "ablations"):
+                results[section] = {**previous.get(section, {}), **results[section]}
+        elif previous:
+            log.info("%s: earlier results were on other rows or another budget; replaced", path)
+        _describe(results, split, package, timings)
+        path.write_text(json.dumps(results, indent=1, default=str) + "\n")
     print(table(results), flush=True)
     print(f"written: {path}", flush=True)
+
+
+def _describe(results: dict[str, Any], split: dict[str, Any], package: dict[str, str], timings: dict[str, Any]) -> None:
+    from collections import Counter
+
+    results.update({
+        "split_checksum": split["checksum"], "package": package,
+        # the committed split; "used" (above) is what the converted rows cover
+        "split_parts": dict(Counter(p["split"] for p in split["parts"])),
+        "split_parts_per_class": dict(Counter(p["label"] for p in split["parts"])),
+        "convert_budget": CONVERT_BUDGET, "timings": timings,
+    })
 
 
 if __name__ == "__main__":

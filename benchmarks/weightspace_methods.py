@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
+import os
+import resource
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -39,44 +41,41 @@ def retrieval(features: torch.Tensor, split: Split) -> dict[str, float]:
 
 
 class TreeCpu:
-    """CPU seconds of this process and of every process it starts while running (the Ray
-    workers that train inr2vec are grandchildren that exit before the end: their CPU times are
-    sampled every `period` seconds and the last sample of each process counts)."""
+    """CPU seconds spent by this process and by every process below it between construction and
+    `total()` (Linux /proc): the Ray workers that train inr2vec are grandchildren, and a worker
+    that exits is reaped by its parent, which then carries its time in cutime/cstime."""
 
-    def __init__(self, period: float = 2.0) -> None:
-        import psutil
-
-        self.me = psutil.Process()
-        self.period = period
-        self.seen: dict[int, float] = {}
-        self.before = self._times(self.me)
-        self.existing = {p.pid: self._times(p) for p in self.me.children(recursive=True)}
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._poll, daemon=True)
-        self.thread.start()
+    def __init__(self) -> None:
+        self.before = self._now()
 
     @staticmethod
-    def _times(process) -> float:
+    def _stat(pid: str) -> list[str] | None:
         try:
-            times = process.cpu_times()
-            return times.user + times.system
-        except Exception:  # the process is gone
-            return 0.0
+            text = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:  # gone meanwhile
+            return None
+        return text[text.rindex(")") + 2:].split()  # fields from the state on (the name may hold spaces)
 
-    def _poll(self) -> None:
-        while not self.stop.wait(self.period):
-            self._sample()
-
-    def _sample(self) -> None:
-        for child in self.me.children(recursive=True):
-            spent = self._times(child) - self.existing.get(child.pid, 0.0)
-            self.seen[child.pid] = max(self.seen.get(child.pid, 0.0), spent)
+    def _now(self) -> float:
+        tick = os.sysconf("SC_CLK_TCK")
+        parents: dict[str, list[str]] = {}
+        stats = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and (fields := self._stat(entry.name)) is not None:
+                stats[entry.name] = fields
+                parents.setdefault(fields[1], []).append(entry.name)
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+        total = me.ru_utime + me.ru_stime + reaped.ru_utime + reaped.ru_stime
+        todo = list(parents.get(str(os.getpid()), []))
+        while todo:  # utime, stime, cutime, cstime of every live descendant
+            pid = todo.pop()
+            total += sum(int(v) for v in stats[pid][11:15]) / tick
+            todo += parents.get(pid, [])
+        return total
 
     def total(self) -> float:
-        self.stop.set()
-        self.thread.join()
-        self._sample()
-        return self._times(self.me) - self.before + sum(self.seen.values())
+        return self._now() - self.before
 
 
 def _timed(fn):
@@ -194,8 +193,20 @@ def inr2vec(splits: dict[str, Split], num_classes: int, uri: str, budget: Inr2ve
     if n:  # Chamfer-L1 / F-score (threshold 0.01) of decoded vs input INR surfaces, marching cubes on both
         recon = reconstruction_quality(model, take(splits["test"].params, torch.arange(n)),
                                        resolution=budget.mesh_resolution)
-        scores.update({f"reconstruction_{k}": recon[k] for k in ("chamfer", "fscore", "scored")})
+        scores.update({f"reconstruction_{k}": recon[k] for k in ("chamfer", "fscore", "scored", "failed")})
     return scores
+
+
+def weight_statistics(split: Split, arch, seed: int) -> dict[str, dict[str, float]]:
+    """Per tensor: mean |shared initialization|, mean |what fitting added| and the mean deviation
+    across INRs (item 4's diagnosis: which part of each weight tells shapes apart)."""
+    init = arch.init_params(seed)
+    stats = {}
+    for name, values in split.params.items():
+        delta = values.float() - init[name].float()
+        stats[name] = {"init_abs": float(init[name].abs().mean()), "delta_abs": float(delta.abs().mean()),
+                       "across_inrs_std": float(values.float().std(0).mean())}
+    return stats
 
 
 def chance(splits: dict[str, Split]) -> dict[str, Any]:

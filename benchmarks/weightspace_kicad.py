@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import fcntl
 import json
 import logging
@@ -57,7 +58,8 @@ BUDGETS = ("full", "reduced", "quick")
 
 def method_budget(profile: str) -> dict[str, Any]:
     """Training budgets per method (chosen for this machine; the thesis' are in the note). "reduced"
-    (chosen): what fits in ~45 min of wall time when 2 shared cores run at a load of ~30."""
+    (chosen): what fits in ~40 min of wall time when 2 shared cores run at a load of ~30 and each
+    niced process gets ~5% of a core; the inr2vec ablations then train as long as inr2vec."""
     from inrzoo.zoo.tasks.classification import ClassifierConfig
     from inrzoo.zoo.weightspace.nfn import NFNConfig
     from inrzoo.zoo.weightspace.training import TrainConfig
@@ -65,9 +67,9 @@ def method_budget(profile: str) -> dict[str, Any]:
     epochs = (lambda full, reduced, quick: {"full": full, "reduced": reduced, "quick": quick}[profile])  # noqa: E731
     return {
         "points": 256,  # of the N_POINTS stored (PointNet's paper: 1024; 7x the cost here)
-        "classifier": ClassifierConfig(epochs=epochs(60, 30, 15)),  # thesis: 150 epochs, OneCycle, lr 1e-4
-        "pointnet": TrainConfig(epochs=epochs(12, 4, 3), batch_size=32, lr=1e-3),
-        "nfn": TrainConfig(epochs=epochs(20, 6, 5), batch_size=32, lr=1e-3),
+        "classifier": ClassifierConfig(epochs=epochs(60, 20, 15)),  # thesis: 150 epochs, OneCycle, lr 1e-4
+        "pointnet": TrainConfig(epochs=epochs(12, 3, 3), batch_size=32, lr=1e-3),
+        "nfn": TrainConfig(epochs=epochs(20, 4, 5), batch_size=32, lr=1e-3),
         "nfn_config": NFNConfig(),
         "inr2vec_model": {
             "name": "inr2vec",
@@ -77,9 +79,9 @@ def method_budget(profile: str) -> dict[str, Any]:
             "teacher": {"num_queries": 512},  # thesis: 10,000 queries per INR and step
         },
         # thesis: AdamW lr 1e-4, weight decay 1e-2, batch 16, 300 epochs
-        "inr2vec_train": {"epochs": epochs(10, 3, 3), "batch_size": 16,
+        "inr2vec_train": {"epochs": epochs(10, 2, 3), "batch_size": 16,
                           "optimizer": {"name": "adamw", "lr": 1e-4, "weight_decay": 1e-2}},
-        "ablation_epochs": epochs(4, 2, 2),  # the inr2vec ablations train shorter (item 4)
+        "ablation_epochs": epochs(4, 2, 2),  # the inr2vec ablations train shorter (item 4; reduced: as long)
         "reconstruction_shapes": epochs(16, 8, 4),  # test INRs decoded by inr2vec and compared (Chamfer-L1)
         "mesh_resolution": epochs(64, 48, 32),
     }
@@ -98,7 +100,7 @@ INR2VEC_VARIANTS = {
     "inr2vec_std_all_originals": ("inr2vec, standardized, all layers, no augmented copies",
                                   {"input_normalization": "standardize", "layers": "all"}, None, False, False),
 }
-ABLATIONS = ("raw_mlp_hidden", "raw_mlp_unscaled", *[k for k in INR2VEC_VARIANTS if k != "inr2vec"])
+ABLATIONS = ("raw_mlp_hidden", "raw_mlp_unscaled", "inr2vec_untrained", *[k for k in INR2VEC_VARIANTS if k != "inr2vec"])
 
 
 def convert_config(models: Path, split_file: Path, uri: str, executor: str) -> list[str]:
@@ -199,11 +201,11 @@ def run_methods(uri: str, points_folder: Path, budget: dict[str, Any], chosen: l
     import weightspace_methods as methods
     from weightspace_inputs import load_splits
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)  # a shared machine: one thread per process
     splits, class_names, arch = load_splits(uri, points_folder)
     k = len(class_names)
 
-    def inr2vec(key: str):
+    def inr2vec_budget(key: str) -> Any:
         _, encoder, lr, copies, full = INR2VEC_VARIANTS[key]
         model = {**budget["inr2vec_model"], "encoder": {**budget["inr2vec_model"]["encoder"], **encoder}}
         train = dict(budget["inr2vec_train"])
@@ -214,6 +216,10 @@ def run_methods(uri: str, points_folder: Path, budget: dict[str, Any], chosen: l
         run_budget = methods.Inr2vecBudget(model, train, budget["classifier"], train_copies=copies,
                                            reconstruction_shapes=budget["reconstruction_shapes"] if full else 0,
                                            mesh_resolution=budget["mesh_resolution"])  # ablations: embeddings only
+        return run_budget
+
+    def inr2vec(key: str):
+        run_budget = inr2vec_budget(key)
 
         def run() -> dict[str, Any]:
             ensure_ray()
@@ -231,6 +237,9 @@ def run_methods(uri: str, points_folder: Path, budget: dict[str, Any], chosen: l
         "raw_mlp_unscaled": ("raw weights + MLP, not standardized", lambda: methods.raw_weights_mlp(
             splits, k, budget["classifier"], standardize=False)),
         **{key: (label, inr2vec(key)) for key, (label, *_rest) in INR2VEC_VARIANTS.items()},
+        "inr2vec_untrained": ("inr2vec, untrained encoder (standardized, all layers)",
+                              lambda: methods.inr2vec_untrained(
+                                  splits, k, uri, dataclasses.replace(inr2vec_budget("inr2vec"), reconstruction_shapes=0))),
     }
     chosen = [key for item in chosen for key in (ABLATIONS if item == "ablations" else (item,))]
     unknown = sorted(set(chosen) - set(runs))
@@ -285,8 +294,6 @@ def ensure_ray(attempts: int = 3) -> None:
 
 
 def _plain(value: Any) -> Any:
-    import dataclasses
-
     return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
 
 

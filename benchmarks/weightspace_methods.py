@@ -160,6 +160,15 @@ class Inr2vecBudget:
     workers: int = 1
 
 
+def core_job(uri: str, budget: Inr2vecBudget, storage: str, name: str) -> TrainJobConfig:
+    return configlib.from_dict(TrainJobConfig, {
+        "model": budget.model, "train": budget.train,
+        "data": {"uri": uri, "options": {"train_copies": budget.train_copies}},
+        "scaling": {"workers": budget.workers, "cpus_per_worker": 1, "torch_threads": 1},
+        "checkpoint": {"storage_path": storage, "name": name, "keep": 1},
+        "tracking": {"enabled": False}, "evaluation": {"tasks": []}}, source="weightspace_kicad inr2vec")
+
+
 def train_on_core(uri: str, budget: Inr2vecBudget, storage: str, name: str):
     """inr2vec trained by the zoo core's Ray Train path (TorchTrainer, training states under
     `storage`, resumed when run again under the same name); returns the trained model."""
@@ -167,12 +176,7 @@ def train_on_core(uri: str, budget: Inr2vecBudget, storage: str, name: str):
     from inrzoo.zoo.core.data import open_data
     from inrzoo.zoo.core.job import model_from_result
 
-    cfg = configlib.from_dict(TrainJobConfig, {
-        "model": budget.model, "train": budget.train,
-        "data": {"uri": uri, "options": {"train_copies": budget.train_copies}},
-        "scaling": {"workers": budget.workers, "cpus_per_worker": 1, "torch_threads": 2 // budget.workers},
-        "checkpoint": {"storage_path": storage, "name": name, "keep": 1},
-        "tracking": {"enabled": False}, "evaluation": {"tasks": []}}, source="weightspace_kicad inr2vec")
+    cfg = core_job(uri, budget, storage, name)
     data = open_data("weights", cfg.data)
     log.info("inr2vec %s on the core: %s", name, data.describe())
     model, epochs = model_from_result(ray_train.fit(cfg), data, cfg)
@@ -183,7 +187,27 @@ def train_on_core(uri: str, budget: Inr2vecBudget, storage: str, name: str):
 @_timed
 def inr2vec(splits: dict[str, Split], num_classes: int, uri: str, budget: Inr2vecBudget, storage: str,
             name: str) -> dict[str, Any]:
-    model = train_on_core(uri, budget, storage, name)
+    return embedding_scores(train_on_core(uri, budget, storage, name), splits, num_classes, budget)
+
+
+@_timed
+def inr2vec_untrained(splits: dict[str, Split], num_classes: int, uri: str, budget: Inr2vecBudget) -> dict[str, Any]:
+    """inr2vec's encoder as the core builds it before the first epoch (same seed, input statistics
+    prepared), never trained: what the embedding carries that training did not put there (item 4)."""
+    from inrzoo.zoo.core.data import open_data
+    from inrzoo.zoo.core.ray_train import build_model
+
+    cfg = core_job(uri, budget, "", "untrained")
+    data = open_data("weights", cfg.data)
+    torch.manual_seed(cfg.train.seed)
+    model = build_model(cfg, data)
+    model.prepare(data)
+    return embedding_scores(model, splits, num_classes, budget)
+
+
+def embedding_scores(model, splits: dict[str, Split], num_classes: int, budget: Inr2vecBudget) -> dict[str, Any]:
+    """The thesis classifier on inr2vec embeddings, retrieval on them, and the decoder's
+    reconstruction of the first test INRs."""
     emb = {k: embed_params(model, s.params) for k, s in splits.items()}
     result = classification_task(emb["train"], splits["train"].labels, emb["test"], splits["test"].labels, num_classes,
                                  sized_for(budget.classifier, emb["train"].shape[1]), emb["val"], splits["val"].labels)

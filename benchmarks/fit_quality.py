@@ -1,16 +1,21 @@
-"""Fit quality on real meshes with the davies preset: surface error distribution (median,
-93rd percentile, max) next to Davies et al.'s "93% below 0.003, none above 0.01", and
-Chamfer-L1 of the marching-cubes mesh against the original (both in the normalized frame:
-the unit sphere).
+"""Fit quality and cost on real meshes, per fit preset: surface error distribution (median,
+93rd percentile, max) next to Davies et al.'s "93% below 0.003, none above 0.01", Chamfer-L1
+of the zero level set against the original (both in the normalized frame: the unit sphere),
+and seconds per shape for ground truth (importance sampling), fit and check.
 
 Reads ../shared/data (printables: 30 meshes, classic: 19) through inrzoo.geometry, samples
 with inrzoo.sampling's Davies importance sampler and fits with inrzoo.fit in batches of K.
-The defaults are the paper's budget (1M samples from a 10M pool, up to 100 epochs, 256^3
-marching cubes): about 90 minutes for the 49 meshes with --k 17 --threads 2 on a 2-core CPU.
-The flags shrink it, and the header prints the budget used.
+The defaults are the paper's budget (1M samples from a 10M pool, up to 100 epochs): about 90
+minutes for the 49 meshes with --k 17 --threads 2 on a 2-core CPU (before the bounded
+sampler). The flags shrink it, and the header prints the budget used.
+
+Chamfer: --chamfer points (default) takes level-set points from a coarse grid refined near the
+surface (inrzoo.metrics.field_chamfer); grid samples a --resolution^3 marching-cubes mesh (the
+older check); both prints the two side by side with their times.
 
     .venv/bin/python benchmarks/fit_quality.py --limit 6 --samples 200000 --pool 2000000 \
         --epochs 20 --resolution 128
+    .venv/bin/python benchmarks/fit_quality.py --limit 2 --epochs 10 --chamfer both    # old vs new check
 """
 
 from __future__ import annotations
@@ -41,55 +46,35 @@ def mesh_paths(data: Path, folders: list[str], limit: int, offset: int = 0) -> l
 def prepare(path: Path, index: int, args) -> tuple:
     shape, _ = geometry.normalize(geometry.load(str(path)), mode="sphere")
     rng = np.random.default_rng([args.seed, index])
-    sampler = sampling.get("importance", n=args.samples, pool_size=args.pool)
+    sampler = sampling.get("importance", n=args.samples, pool_size=args.pool, bound_grid=args.bound_grid)
     samples = sampler.sample(shape, rng)
     surface, _ = geometry.surface_samples(shape, args.surface_points, rng)
     return shape, samples, surface
 
 
-def evaluate(result, k: int, shape, args) -> dict:
+def evaluate(result, k: int, shape, surface: np.ndarray, args) -> dict:
+    """Surface error and Chamfer of shape k, each check with its time."""
     spec = result.arch[k]
     module = build(spec).as_module(result.shape_params[k]).eval()
     f = lambda x: module(torch.as_tensor(x)).detach()  # noqa: E731
+    started = time.perf_counter()
     err = metrics.surface_error(f, shape, n=args.surface_points, rng=12345)
-    row = {"surface_error": err, "arch": spec.label, "epochs": result.metrics[k]["epochs"]}
-    try:
-        with torch.no_grad():
-            mesh = geometry.extract_mesh(f, args.resolution, bounds=(-1.0, 1.0))
-        rng = np.random.default_rng(7)
-        ours = np.asarray(mesh.sample(args.chamfer_points))
-        ref, _ = geometry.surface_samples(shape, args.chamfer_points, rng)
-        row["chamfer_l1"] = metrics.chamfer_l1(ours, np.asarray(ref))
-    except geometry.GeometryError as exc:
-        row["chamfer_l1"] = float("nan")
-        row["note"] = str(exc)
+    row = {"surface_error": err, "arch": spec.label, "epochs": result.metrics[k]["epochs"],
+           "check_s": time.perf_counter() - started}
+    methods = ["points", "grid"] if args.chamfer == "both" else [args.chamfer]
+    for method in methods:
+        started = time.perf_counter()
+        scores = metrics.field_chamfer(module, surface, n=args.chamfer_points, method=method,
+                                       resolution=args.resolution, rng=7)
+        row[f"chamfer_{method}"] = scores["chamfer"]
+        row[f"{method}_s"] = time.perf_counter() - started
+    row["check_s"] += row[f"{methods[0]}_s"]
     return row
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--folders", nargs="+", default=["printables", "classic"])
-    ap.add_argument("--limit", type=int, default=0, help="meshes per folder (0 = all)")
-    ap.add_argument("--offset", type=int, default=0, help="skip this many meshes of each folder (sorted by name)")
-    ap.add_argument("--samples", type=int, default=1_000_000)
-    ap.add_argument("--pool", type=int, default=10_000_000)
-    ap.add_argument("--epochs", type=int, default=100)
-    ap.add_argument("--k", type=int, default=16, help="shapes fitted together")
-    ap.add_argument("--escalate", action="store_true", help="Davies A.2 escalation ladder (costs refits)")
-    ap.add_argument("--resolution", type=int, default=256)
-    ap.add_argument("--surface-points", type=int, default=100_000)
-    ap.add_argument("--chamfer-points", type=int, default=100_000)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    paths = mesh_paths(args.data, args.folders, args.limit, args.offset)
-    print(f"davies preset on {len(paths)} meshes ({', '.join(args.folders)}); budget: {args.samples:,} importance "
-          f"samples from a {args.pool:,} pool, up to {args.epochs} epochs (early stopping on), K={args.k}, "
-          f"escalation {'on' if args.escalate else 'off'}, marching cubes {args.resolution}^3, "
-          f"{args.chamfer_points:,} Chamfer points, {args.threads} thread(s)", flush=True)
-    cfg = preset("davies", max_epochs=args.epochs, seed=args.seed)
+def run_preset(name: str, paths: list[Path], args) -> list[dict]:
+    """Ground truth, fit and check of every mesh with one preset; one row per fitted shape."""
+    cfg = preset(name, max_epochs=args.epochs, seed=args.seed) if args.epochs else preset(name, seed=args.seed)
     if not args.escalate:
         cfg.escalation.ladder = []
     rows = []
@@ -101,27 +86,85 @@ def main() -> None:
         result = fit_batch([s for _, s, _ in prepared], cfg, surface=[srf for _, _, srf in prepared],
                            stream_ids=list(range(start, start + len(group))))
         t2 = time.perf_counter()
-        for j, (path, (shape, _, _)) in enumerate(zip(group, prepared)):
+        for j, (path, (shape, _, surface)) in enumerate(zip(group, prepared)):
             if result.status[j] != "ok":
-                print(f"{path.parent.name}/{path.name}: FAILED {result.errors[j]}", flush=True)
+                print(f"{name}: {path.parent.name}/{path.name}: FAILED {result.errors[j]}", flush=True)
                 continue
-            row = evaluate(result, j, shape, args)
-            row["name"] = f"{path.parent.name}/{path.name}"
+            row = evaluate(result, j, shape, surface, args)
+            row.update(name=f"{path.parent.name}/{path.name}", gt_s=(t1 - t0) / len(group), fit_s=(t2 - t1) / len(group))
             rows.append(row)
-            print(f"{row['name']:<45} {row['arch']:<14} epochs {row['epochs']:>3}  surface error "
-                  f"{row['surface_error']:.5f}  chamfer-L1 {row['chamfer_l1']:.5f} {row.get('note', '')}", flush=True)
-        print(f"  group of {len(group)}: sampling {t1 - t0:.0f} s, fitting {t2 - t1:.0f} s "
-              f"({(t2 - t1) / len(group):.0f} s per shape), evaluation {time.perf_counter() - t2:.0f} s", flush=True)
+            chamfers = "  ".join(f"chamfer-L1 ({m}) {row['chamfer_' + m]:.5f} in {row[m + '_s']:.1f} s"
+                                 for m in ("points", "grid") if "chamfer_" + m in row)
+            print(f"{name:<7} {row['name']:<45} {row['arch']:<14} epochs {row['epochs']:>3}  surface error "
+                  f"{row['surface_error']:.5f}  {chamfers}", flush=True)
+        print(f"  {name}: group of {len(group)}: ground truth {t1 - t0:.0f} s, fitting {t2 - t1:.0f} s "
+              f"({(t2 - t1) / len(group):.0f} s per shape), checks {time.perf_counter() - t2:.0f} s", flush=True)
+    return rows
+
+
+def summarize(name: str, rows: list[dict], args) -> str:
     errors = np.array([r["surface_error"] for r in rows])
-    chamfers = np.array([r["chamfer_l1"] for r in rows])
     if not len(errors):
-        print("no shape fitted")
-        return
-    print(f"\nsurface error over {len(errors)} shapes: median {np.median(errors):.5f}, 93rd percentile "
-          f"{np.percentile(errors, 93):.5f}, max {errors.max():.5f}; below 0.003: {np.mean(errors < 0.003):.0%}, "
-          f"above 0.01: {int(np.sum(errors > 0.01))}   (Davies et al.: 93% below 0.003, none above 0.01)")
-    print(f"Chamfer-L1 ({args.resolution}^3 marching cubes vs original, unit-sphere frame): median "
-          f"{np.nanmedian(chamfers):.5f}, mean {np.nanmean(chamfers):.5f}, max {np.nanmax(chamfers):.5f}")
+        return f"{name}: no shape fitted"
+    lines = [f"{name}: surface error over {len(errors)} shapes: median {np.median(errors):.5f}, 93rd percentile "
+             f"{np.percentile(errors, 93):.5f}, max {errors.max():.5f}; below 0.003: {np.mean(errors < 0.003):.0%}, "
+             f"above 0.01: {int(np.sum(errors > 0.01))}   (Davies et al.: 93% below 0.003, none above 0.01)"]
+    for method in ("points", "grid"):
+        if "chamfer_" + method in rows[0]:
+            values = np.array([r["chamfer_" + method] for r in rows])
+            seconds = np.mean([r[method + "_s"] for r in rows])
+            lines.append(f"{name}: Chamfer-L1 ({method}, {args.resolution}^3 cells) median {np.nanmedian(values):.5f}, "
+                         f"mean {np.nanmean(values):.5f}, max {np.nanmax(values):.5f}; {seconds:.2f} s per shape")
+    return "\n".join(lines)
+
+
+def table(results: dict[str, list[dict]]) -> str:
+    """The note's table: preset x (s/shape for ground truth, fit, check; % below 0.003; max error)."""
+    lines = ["| preset | ground truth s/shape | fit s/shape | check s/shape | total s/shape | below 0.003 | max surface error |",
+             "|---|---|---|---|---|---|---|"]
+    for name, rows in results.items():
+        if not rows:
+            continue
+        gt, fit, check = (float(np.mean([r[k] for r in rows])) for k in ("gt_s", "fit_s", "check_s"))
+        errors = np.array([r["surface_error"] for r in rows])
+        lines.append(f"| {name} | {gt:.1f} | {fit:.1f} | {check:.1f} | {gt + fit + check:.1f} | "
+                     f"{np.mean(errors < 0.003):.0%} ({int(np.sum(errors < 0.003))}/{len(errors)}) | {errors.max():.5f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--folders", nargs="+", default=["printables", "classic"])
+    ap.add_argument("--limit", type=int, default=0, help="meshes per folder (0 = all)")
+    ap.add_argument("--offset", type=int, default=0, help="skip this many meshes of each folder (sorted by name)")
+    ap.add_argument("--presets", nargs="+", default=["davies"], help="fit presets, each on the same meshes")
+    ap.add_argument("--samples", type=int, default=1_000_000)
+    ap.add_argument("--pool", type=int, default=10_000_000)
+    ap.add_argument("--bound-grid", type=int, default=48, help="importance sampler bound grid (0: every pool distance)")
+    ap.add_argument("--epochs", type=int, default=0, help="max epochs (0: each preset's own)")
+    ap.add_argument("--k", type=int, default=16, help="shapes fitted together")
+    ap.add_argument("--escalate", action="store_true", help="the presets' escalation ladders (cost refits)")
+    ap.add_argument("--chamfer", choices=["points", "grid", "both"], default="points")
+    ap.add_argument("--resolution", type=int, default=256, help="cells per axis of the Chamfer check")
+    ap.add_argument("--surface-points", type=int, default=100_000)
+    ap.add_argument("--chamfer-points", type=int, default=30_000)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    paths = mesh_paths(args.data, args.folders, args.limit, args.offset)
+    print(f"presets {', '.join(args.presets)} on {len(paths)} meshes ({', '.join(args.folders)}); budget: "
+          f"{args.samples:,} importance samples from a {args.pool:,} pool (bound grid {args.bound_grid}), "
+          f"max epochs {args.epochs or 'of the preset'}, K={args.k}, escalation {'on' if args.escalate else 'off'}, "
+          f"Chamfer {args.chamfer} at {args.resolution}^3 cells with {args.chamfer_points:,} points, "
+          f"{args.threads} thread(s)", flush=True)
+    results = {name: run_preset(name, paths, args) for name in args.presets}
+    print()
+    for name, rows in results.items():
+        print(summarize(name, rows, args))
+    print()
+    print(table(results))
 
 
 if __name__ == "__main__":

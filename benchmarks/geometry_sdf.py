@@ -9,6 +9,14 @@ pinned CPUs. Rates are evaluations per CPU-second (= per core, whatever the thre
 and per wall second; the process is pinned to --threads CPUs and libigl uses that many threads.
 Targets: >= 1M signed evaluations per second per core, >= 20x trimesh.
 
+Davies pool: the importance sampler's cost per pool point, on the armadillo and on it
+subdivided to ~200K faces (--pool-points, keeping 1 sample in 10 as Davies' 10M -> 1M):
+the exact procedure (every pool point's distance, bound_grid 0) against the bounded one
+(grid of exact distances + 1-Lipschitz bounds, exact distances only where the bounds cannot
+decide); "evaluations" are pool points, so the rate is what the pool costs per CPU-second.
+Bounding-box queries (uniform in the mesh's bounding box) on both meshes with the current path,
+and, when warp-lang is importable, NVIDIA Warp's BVH query with winding-number sign (CPU).
+
 Memory: the armadillo subdivided to >= 100K faces, a 10M-point float32 pool, signed
 distance of all of it; peak resident memory above the baseline (mesh, index and pool loaded),
 from the kernel's high-water mark (VmHWM after /proc/self/clear_refs). Target: < 2 GiB.
@@ -34,6 +42,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--trimesh-points", type=int, default=1000, help="subset of the same points for trimesh")
     parser.add_argument("--memory-points", type=int, default=10_000_000, help="0 skips the memory part")
     parser.add_argument("--threads", type=int, default=1, help="CPUs to pin to, and libigl threads")
+    parser.add_argument("--pool-points", type=int, default=2_000_000, help="Davies pool size (0 skips that part)")
+    parser.add_argument("--big-faces", type=int, default=200_000, help="subdivide the mesh to at least this many faces")
     return parser.parse_args()
 
 
@@ -92,6 +102,64 @@ def speed(mesh: geometry.Mesh, rng: np.random.Generator) -> None:
               f"per-core target 1M: {ours / 1e6:.2f}x; max |d| difference {agree:.2e}, sign agreement {signs:.4f}")
 
 
+def rate(function, *args) -> tuple[float, object]:
+    """(points per CPU-second, result) of function(mesh, points) with len(points) = args[1]."""
+    result, _, cpu = timed(function, *args)
+    return len(args[1]) / cpu, result
+
+
+def warp_rate(mesh: geometry.Mesh, points: np.ndarray):
+    """Warp's BVH closest point + winding-number sign on the CPU, or None when not installed."""
+    try:
+        import warp as wp
+    except ImportError:
+        return None
+    wp.config.quiet = True
+    wp.init()
+
+    @wp.kernel
+    def query(mesh_id: wp.uint64, pts: wp.array(dtype=wp.vec3), out: wp.array(dtype=float)):
+        tid = wp.tid()
+        q = wp.mesh_query_point_sign_winding_number(mesh_id, pts[tid], 1.0e6, 2.0, 0.5)
+        out[tid] = q.sign * wp.length(pts[tid] - wp.mesh_eval_position(mesh_id, q.face, q.u, q.v))
+
+    wmesh = wp.Mesh(points=wp.array(mesh.vertices.astype(np.float32), dtype=wp.vec3),
+                    indices=wp.array(mesh.faces.astype(np.int32).ravel(), dtype=int), support_winding_number=True)
+    pts = wp.array(points.astype(np.float32), dtype=wp.vec3)
+    out = wp.zeros(len(points), dtype=float)
+    wp.launch(query, dim=1, inputs=[wmesh.id, pts, out], device="cpu")  # compile outside the timing
+    wp.synchronize()
+    _, _, cpu = timed(lambda: (wp.launch(query, dim=len(points), inputs=[wmesh.id, pts, out], device="cpu"),
+                               wp.synchronize()))
+    return len(points) / cpu, out.numpy()
+
+
+def bounding_box_and_pool(mesh: geometry.Mesh, label: str, rng: np.random.Generator) -> None:
+    from inrzoo.geometry.blocks import spatial_order
+    from inrzoo.sampling import ImportanceSampler
+
+    geometry.shape_index(mesh)
+    low, high = mesh.bounds
+    box = rng.uniform(low, high, (ARGS.points, 3))
+    ours, sdf = rate(geometry.signed_distance, mesh, box)
+    line = f"{label} ({len(mesh.faces):,} faces), bounding-box queries: current path {ours:,.0f} evals/s/core"
+    warp = warp_rate(mesh, box[spatial_order(box)])
+    if warp is not None:
+        line += f"; warp {warp[0]:,.0f} evals/s/core ({warp[0] / ours:.2f}x)"
+    print(line + f"; target 1M: {ours / 1e6:.2f}x", flush=True)
+    if not ARGS.pool_points:
+        return
+    n = ARGS.pool_points // 10
+    rates = {}
+    for grid in (0, 48):
+        sampler = ImportanceSampler(n=n, pool_size=ARGS.pool_points, bound_grid=grid)
+        _, _, cpu = timed(sampler.sample, mesh, 0)
+        rates[grid] = ARGS.pool_points / cpu
+    print(f"{label} ({len(mesh.faces):,} faces), Davies pool of {ARGS.pool_points:,} -> {n:,} samples: exact "
+          f"{rates[0]:,.0f} pool points/s/core, bounded {rates[48]:,.0f} ({rates[48] / rates[0]:.1f}x); "
+          f"target 1M: {rates[48] / 1e6:.2f}x", flush=True)
+
+
 def status_kib(key: str) -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(key + ":"):
@@ -117,6 +185,8 @@ def memory(rng: np.random.Generator) -> None:
 def main() -> None:
     rng = np.random.default_rng(0)
     speed(load_normalized(ARGS.mesh), rng)
+    bounding_box_and_pool(load_normalized(ARGS.mesh), ARGS.mesh.name, rng)
+    bounding_box_and_pool(load_normalized(ARGS.mesh, min_faces=ARGS.big_faces), f"{ARGS.mesh.name} subdivided", rng)
     if ARGS.memory_points:
         memory(rng)
 

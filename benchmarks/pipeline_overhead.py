@@ -8,7 +8,13 @@ Every configuration converts the same shapes with the same budget in a fresh pro
 Overhead = ray-1c / local - 1 (same core, same work; target <= 15%), with and without Ray's
 start-up. Throughput is shapes per hour of each run. Weights must agree across all runs.
 
+--one-unit: a conversion whose shapes fit in one work unit (chunk = shapes), both cores:
+  serial    the unit fitted as one batch on one thread (fit_group_size=0, runtime.fit_threads=1:
+            as before issue 13);
+  parallel  the defaults: batches of fit_group_size shapes, one per core side by side.
+
     .venv/bin/python benchmarks/pipeline_overhead.py [--shapes 8] [--epochs 10] [--samples 100000]
+    .venv/bin/python benchmarks/pipeline_overhead.py --one-unit --shapes 4
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--samples", type=int, default=100_000)
     parser.add_argument("--chunk", type=int, default=4)
+    parser.add_argument("--one-unit", action="store_true", help="single-unit conversion: serial vs parallel")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--overrides", default="[]", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -71,8 +78,12 @@ def main() -> None:
               f"sampler.options.n={args.samples}", f"sampler.options.pool_size={10 * args.samples}",
               f"fit.max_epochs={args.epochs}", "fit.early_stopping.enabled=false", "fit.escalation.ladder=[]",
               "eval.surface_points=20000", "tracking.enabled=false", "source.options.label_from=none"]
+    runs = RUNS
+    if args.one_unit:
+        common[2] = f"output.chunk_rows={args.shapes}"
+        runs = {"serial": (["fit_group_size=0", "runtime.fit_threads=1"], None), "parallel": ([], None)}
     results = {}
-    for name, (extra, cores) in RUNS.items():
+    for name, (extra, cores) in runs.items():
         out = work / f"{name}.zarr"
         command = [sys.executable, __file__, "--child", "--overrides", json.dumps([*common, f"output.uri={out}", *extra])]
         if cores is not None:
@@ -87,6 +98,11 @@ def main() -> None:
               f"{3600 * results[name]['shapes'] / results[name]['seconds']:.1f} shapes/h", flush=True)
 
     _check_same_weights(results)
+    if args.one_unit:
+        serial, parallel = results["serial"]["seconds"], results["parallel"]["seconds"]
+        print(f"\none unit of {args.shapes} shapes, {args.samples} samples, {args.epochs} epochs: serial {serial:.1f} s, "
+              f"parallel {parallel:.1f} s, speed-up {serial / parallel:.2f}x")
+        return
     local, pinned = results["local"]["seconds"], results["ray-1c"]["seconds"]
     print(f"\nshapes {args.shapes}, davies preset, {args.samples} samples, {args.epochs} epochs, units of {args.chunk}")
     print(f"Ray overhead on one core: {100 * (pinned / local - 1):+.1f}% "
@@ -107,7 +123,7 @@ def _check_same_weights(results: dict) -> None:
             reference = params
             continue
         same = all(np.array_equal(params[n], reference[n]) for n in reference)
-        print(f"weights of {name} equal to local: {same}")
+        print(f"weights of {name} equal to the first run's: {same}")
 
 
 if __name__ == "__main__":

@@ -14,9 +14,15 @@ import typing
 from pathlib import Path
 from typing import Any, Iterable, Literal, TypeVar, Union
 
-import yaml
-
 T = TypeVar("T")
+
+
+def _yaml():
+    # Imported on use: building configs from code (inrzoo.fit on a bare GPU box with only
+    # torch and numpy) needs no YAML parser.
+    import yaml
+
+    return yaml
 
 
 class ConfigError(ValueError):
@@ -33,6 +39,7 @@ def load(cls: type[T], path: str | Path | None = None, overrides: Iterable[str] 
             text = Path(path).read_text()
         except OSError as exc:
             raise ConfigError(f"{source}: cannot read config file ({exc.strerror})") from exc
+        yaml = _yaml()
         try:
             loaded = yaml.safe_load(text)
         except yaml.YAMLError as exc:
@@ -50,6 +57,7 @@ def load(cls: type[T], path: str | Path | None = None, overrides: Iterable[str] 
 def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
     """Return a copy of `data` with each `a.b=c` set; the value is parsed as YAML (1e-4, true, [1,2])."""
     result = json.loads(json.dumps(data))
+    yaml = _yaml()
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
@@ -99,7 +107,7 @@ def to_dict(obj: Any) -> Any:
 
 def dump_yaml(obj: Any) -> str:
     """The resolved config as YAML text, ready to be written next to an output."""
-    return yaml.safe_dump(to_dict(obj), sort_keys=False)
+    return _yaml().safe_dump(to_dict(obj), sort_keys=False)
 
 
 def write_resolved(obj: Any, uri: str, **storage_options: Any) -> None:

@@ -3,7 +3,7 @@
 import numpy as np
 
 from inrzoo.fit import FitConfig, LossConfig
-from inrzoo.fit.config import EarlyStoppingConfig, OptimizerConfig
+from inrzoo.fit.config import EarlyStoppingConfig, AdamConfig, PlateauConfig
 from inrzoo.inr import ArchSpec
 from inrzoo.sampling import Samples
 
@@ -25,7 +25,7 @@ def tiny_config(**changes) -> FitConfig:
     cfg = FitConfig(
         arch=ArchSpec.default("relu_mlp", hidden=[16] * 3),
         loss=LossConfig(name="l1"),
-        optimizer=OptimizerConfig(lr=3e-3),
+        optimizer=AdamConfig(lr=3e-3),
         batch_size=64,
         max_epochs=6,
         early_stopping=EarlyStoppingConfig(enabled=False),
@@ -33,3 +33,15 @@ def tiny_config(**changes) -> FitConfig:
     for key, value in changes.items():
         setattr(cfg, key, value)
     return cfg
+
+
+def diverging_schedules(max_epochs: int = 12):
+    """(config, shapes) whose shapes stop and lower their learning rate at different epochs:
+    early stopping and ReduceLROnPlateau with tight settings, and sample counts that give
+    different epoch lengths. Fit them with stream ids 10, 11, 12."""
+    cfg = tiny_config(
+        max_epochs=max_epochs,
+        early_stopping=EarlyStoppingConfig(enabled=True, patience=2, min_delta=5e-3),
+        plateau=PlateauConfig(enabled=True, factor=0.5, patience=0, threshold=0.05),
+    )
+    return cfg, [sphere_samples(0.3, 512, 0), sphere_samples(0.6, 700, 1), sphere_samples(0.45, 400, 2)]

@@ -34,6 +34,6 @@ def _tiny_config(source: Path | str, out: str, tmp_path: Path, *extra: str):
     return load_convert_config(None, [
         f"source.uri={source}", f"output.uri={out}", "preset=davies", "output.chunk_rows=2",
         "sampler.options.n=4096", "sampler.options.pool_size=20000", "fit.max_epochs=2", "fit.batch_size=512",
-        "fit.escalation.ladder=[]", "eval.surface_points=2000",
+        "fit.escalation.ladder=[]", "eval.surface_points=2000", "eval.chamfer_points=1000", "eval.mesh_resolution=64",
         f"tracking.tracking_uri=sqlite:///{tmp_path / 'mlflow.db'}", *extra,
     ])

@@ -38,3 +38,12 @@ def test_fingerprint_ignores_how_a_run_executes():
     assert fingerprint(a) == fingerprint(b)
     c = resolve(load_convert_config(None, ["fit.max_epochs=3"])).as_dict()
     assert fingerprint(a) != fingerprint(c)
+
+
+def test_per_shape_initialization_is_part_of_the_recorded_config():
+    shared = resolve(load_convert_config(None, []))
+    per_shape = resolve(load_convert_config(None, ["fit.init=per_shape"]))
+    assert shared.fit.init == "shared" and per_shape.as_dict()["fit"]["init"] == "per_shape"
+    assert fingerprint(shared.as_dict()) != fingerprint(per_shape.as_dict())
+    with pytest.raises(ConfigError, match="init"):
+        resolve(load_convert_config(None, ["fit.init=random"]))

@@ -26,6 +26,7 @@ def test_conversion_records_the_broken_mesh_and_tracks_the_run(local_ray, mesh_f
     assert len(failed) == 1 and "broken.stl" in failed[0].error
     ok = open_weights(out)
     assert len(ok) == 4 and all(np.isfinite(r.metrics["surface_error"]) for r in ok[:])
+    assert all(0.0 <= r.metrics["fscore"] <= 1.0 for r in ok[:])  # the zero-level-set check ran
     assert {r.label_name for r in ok[:]} == {"part", "block"}
     assert ds.attrs["config"]["fit"]["max_epochs"] == 2  # the resolved config travels with the data
 
@@ -61,6 +62,9 @@ def test_resubmission_resumes_pending_units_with_identical_weights(local_ray, me
 
 def test_result_does_not_depend_on_the_number_of_workers(local_ray, mesh_folder, tmp_path, tiny_config):
     common = ("tracking.enabled=false", "runtime.cpus_per_fit_worker=0.5", "runtime.prepare_cpus=0.5")
+    # Units of 2 rows in batches of 1: "one" fits a unit's two batches side by side (its worker's
+    # share is both CPUs), "two" one after the other (a share of one CPU each).
+    common += ("fit_group_size=1",)
     runs = {"one": ("runtime.fit_workers=1",), "two": ("runtime.fit_workers=2",), "local": ("runtime.executor=local",)}
     params = {}
     for name, extra in runs.items():

@@ -11,7 +11,7 @@ from inrzoo.fit.config import (
     EscalationConfig,
     FitConfig,
     LossConfig,
-    OptimizerConfig,
+    AdamConfig,
     PlateauConfig,
 )
 from inrzoo.fit.losses import LOSSES, FitLoss, make_loss
@@ -28,7 +28,7 @@ __all__ = [
     "FitLoss",
     "FitResult",
     "LossConfig",
-    "OptimizerConfig",
+    "AdamConfig",
     "PlateauConfig",
     "fit_batch",
     "make_loss",

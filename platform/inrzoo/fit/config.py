@@ -36,7 +36,7 @@ class LossConfig:
 
 
 @dataclass
-class OptimizerConfig:
+class AdamConfig:
     """Adam (Kingma & Ba) applied per shape over stacked tensors."""
 
     lr: float = 1e-4
@@ -85,7 +85,7 @@ class FitConfig:
 
     arch: ArchSpec = field(default_factory=ArchSpec)
     loss: LossConfig = field(default_factory=LossConfig)
-    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    optimizer: AdamConfig = field(default_factory=AdamConfig)
     batch_size: int = 2048
     max_epochs: int = 100
     max_steps: int = 0
@@ -93,7 +93,10 @@ class FitConfig:
     plateau: PlateauConfig = field(default_factory=PlateauConfig)
     escalation: EscalationConfig = field(default_factory=EscalationConfig)
     divergence_factor: float = 1e4  # loss above factor x its first epoch -> failed (diverged)
-    seed: int = 0  # shared initialization: every INR of a dataset starts from init_params(seed)
+    seed: int = 0  # initialization and every shape's batch stream derive from it
+    # shared: every INR starts from init_params(seed) (inr2vec's shared initialization);
+    # per_shape: each from its own seed, a function of (seed, shape id) (NetSpace's SDF zoo)
+    init: Literal["shared", "per_shape"] = "shared"
     device: str = "cpu"
     dtype: Literal["float32", "float64"] = "float32"
     num_threads: int = 0  # torch intra-op threads; 0 leaves torch's setting alone

@@ -1,13 +1,21 @@
 """The batched fitting loop: K INRs of one architecture trained together as stacked tensors.
 
-Each step evaluates only the active shapes (one batched matrix product per layer), reduces
-the loss per shape, and updates each shape with its own Adam state and learning rate.
-Epoch-level decisions (ReduceLROnPlateau, early stopping, divergence) are taken per shape at
-the end of that shape's own epoch, so shapes never influence each other.
+A step is tensor work only, on the fit's device, with no per-shape Python and nothing that
+waits for the device: each shape's batch comes from its counter-based sample stream
+(inrzoo.fit.streams), the loss per shape feeds one backward pass, and Adam updates every row.
+Every shape still fitting takes the same number of steps, so the host knows, without asking
+the device, at which steps some shape's epoch ends (its step count is a multiple of its
+steps per epoch) and when max_steps is reached. Only at those steps (and every CHECK_EVERY
+steps, to drop shapes whose loss became non-finite) does the host read anything back: the
+epoch losses and the stop decisions, which are computed on the device for all shapes at once
+(divergence, ReduceLROnPlateau, early stopping, max_epochs). Stopped shapes then leave the
+group, so the next steps compute only the shapes still fitting. No shape ever influences
+another: a batched fit gives every shape the weights it gets alone.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -17,11 +25,19 @@ import torch
 
 from inrzoo.fit.config import FitConfig
 from inrzoo.fit.losses import FitLoss, eikonal
-from inrzoo.fit.optim import BatchedAdam, EarlyStopping, PlateauSchedule
-from inrzoo.fit.inputs import ShapeStream, StackedSamples, stream_rng
-from inrzoo.inr import Architecture, flatten_params, unflatten_params
+from inrzoo.fit.optim import EarlyStopping, PlateauSchedule, adam_update
+from inrzoo.fit.rows import RowState, initial_params
+from inrzoo.fit.streams import SampleStreams
+from inrzoo.inr import Architecture, unflatten_params
 
 Params = dict[str, torch.Tensor]
+logger = logging.getLogger(__name__)
+
+CHECK_EVERY = 256  # chosen: steps between reads of which shapes failed mid-epoch
+PROGRESS_SECONDS = 30.0
+FITTING, NON_FINITE, GROWTH, EARLY, MAX_EPOCHS, MAX_STEPS = range(6)
+REASONS = {NON_FINITE: "diverged", GROWTH: "diverged", EARLY: "early_stopping", MAX_EPOCHS: "max_epochs",
+           MAX_STEPS: "max_steps"}
 
 
 @dataclass
@@ -52,66 +68,8 @@ def fit_group(
     loss_fn: FitLoss,
     cfg: FitConfig,
 ) -> GroupFit:
-    """Fit one INR per shape; shapes are assumed valid (see inrzoo.fit.validate)."""
-    device = torch.device(cfg.device)
-    dtype = getattr(torch, cfg.dtype)
-    k = len(points)
-    shapes = arch.param_shapes()
-    init = flatten_params({n: p.unsqueeze(0) for n, p in arch.init_params(cfg.seed, dtype=dtype, device=device).items()})
-    # All parameters of all K INRs in one [K, P] leaf: one gradient tensor, one Adam update.
-    flat = init.repeat(k, 1)
-    chunk = shape_chunk(cfg, arch, k)
-    data = StackedSamples(points, values, device, dtype)
-    streams = [ShapeStream(len(p), cfg.batch_size, stream_rng(cfg.seed, sid)) for p, sid in zip(points, stream_ids)]
-    adam = BatchedAdam(flat, cfg.optimizer, torch.full((k,), cfg.optimizer.lr, dtype=torch.float64))
-    plateau = PlateauSchedule(cfg.plateau, k)
-    stopper = EarlyStopping(cfg.early_stopping, k)
-    records = [ShapeRecord() for _ in range(k)]
-    active = torch.ones(k, dtype=torch.bool)
-    epoch_sum = np.zeros(k)
-    epoch_n = np.zeros(k, dtype=np.int64)
-    start = time.perf_counter()
-
-    def stop(i: int, reason: str, failed: str | None = None) -> None:
-        active[i] = False
-        records[i].stop_reason = reason
-        records[i].failed = failed
-        records[i].seconds = time.perf_counter() - start
-
-    while bool(active.any()):
-        rows = torch.nonzero(active).squeeze(1)
-        row_list = rows.tolist()
-        batches = [streams[i].next_batch() for i in row_list]
-        idx = torch.as_tensor(np.stack([b for b, _ in batches]), device=device)
-        rows_dev = rows.to(device)
-        epochs = torch.tensor([streams[i].epoch - int(done) for i, (_, done) in zip(row_list, batches)])
-        grad = torch.zeros_like(flat)
-        parts = []
-        for c in range(0, len(row_list), chunk):
-            part = slice(c, c + chunk)
-            parts.append(_chunk_step(arch, shapes, flat, data, rows_dev[part], idx[part], epochs[part], loss_fn, cfg, grad))
-        losses = torch.cat(parts).cpu().to(torch.float64).numpy()
-        finite = np.isfinite(losses)
-        for j in np.nonzero(~finite)[0]:
-            i = row_list[j]
-            stop(i, "diverged", f"loss diverged: non-finite loss at step {records[i].steps + 1}")
-        adam.step(grad, active.to(device))
-        for j, i in enumerate(row_list):
-            if not finite[j]:
-                continue
-            rec = records[i]
-            rec.steps += 1
-            epoch_sum[i] += losses[j]
-            epoch_n[i] += 1
-            rec.loss = epoch_sum[i] / epoch_n[i]
-            if batches[j][1]:
-                _end_epoch(i, rec, epoch_sum[i] / epoch_n[i], cfg, adam, plateau, stopper, stop)
-                epoch_sum[i], epoch_n[i] = 0.0, 0
-            if active[i] and cfg.max_steps > 0 and rec.steps >= cfg.max_steps:
-                stop(i, "max_steps")
-    for i, rec in enumerate(records):
-        rec.lr = float(adam.lr[i])
-    return GroupFit({n: p.clone() for n, p in unflatten_params(flat.detach(), shapes).items()}, records)
+    """Fit one INR per shape; shapes are assumed valid (see inrzoo.fit.inputs)."""
+    return GroupFitter(arch, points, values, stream_ids, loss_fn, cfg).run()
 
 
 def shape_chunk(cfg: FitConfig, arch: Architecture, k: int) -> int:
@@ -125,37 +83,148 @@ def shape_chunk(cfg: FitConfig, arch: Architecture, k: int) -> int:
     return max(1, min(k, (1 << 19) // (cfg.batch_size * max(arch.spec.hidden))))
 
 
-def _chunk_step(arch, shapes, flat, data, rows, idx, epochs, loss_fn, cfg, grad) -> torch.Tensor:
-    """Loss and gradient of the shapes `rows`; the gradient rows are written into `grad`."""
-    x, y = data.gather(rows, idx)
-    sub = flat.index_select(0, rows).requires_grad_(True)
-    per_shape = _loss(arch, unflatten_params(sub, shapes), x, y, epochs, loss_fn, cfg)
-    # Non-finite rows contribute nothing: their gradient is cut at the loss.
-    keep = torch.isfinite(per_shape)
-    total = torch.where(keep, per_shape, torch.zeros_like(per_shape)).sum()
-    (g,) = torch.autograd.grad(total, sub)
-    grad.index_copy_(0, rows, g)
-    return per_shape.detach()
+class GroupFitter:
+    """One group fit: `step()` advances every shape still fitting by one step without waiting
+    for the device; `advance(n)` takes n steps with their synchronization points; `run()`
+    advances until every shape has stopped and returns the parameters and records."""
 
+    def __init__(self, arch: Architecture, points: list[np.ndarray], values: list[np.ndarray],
+                 stream_ids: list[int], loss_fn: FitLoss, cfg: FitConfig):
+        self.arch, self.loss_fn, self.cfg = arch, loss_fn, cfg
+        self.device = torch.device(cfg.device)
+        dtype = getattr(torch, cfg.dtype)
+        k = len(points)
+        self.shapes = arch.param_shapes()
+        self.data = SampleStreams(points, values, stream_ids, cfg.seed, cfg.batch_size, self.device, dtype)
+        params = initial_params(arch, cfg, stream_ids, dtype, self.device)
+        self.rows = RowState.start(params, self.data.steps_per_epoch, cfg.optimizer.lr, self.device)
+        self.plateau = PlateauSchedule(cfg.plateau, k, self.device)
+        self.stopper = EarlyStopping(cfg.early_stopping, k, self.device)
+        self.final = torch.full_like(params, math.nan)  # parameters of the shapes that stopped
+        self.live = np.arange(k)  # host: which shape each row is
+        self.steps_per_epoch = self.data.steps_per_epoch.copy()
+        self.chunk = shape_chunk(cfg, arch, k)
+        self.records = [ShapeRecord() for _ in range(k)]
+        self.history: list[tuple[np.ndarray, np.ndarray]] = []  # (shapes, epoch losses) per epoch end
+        self.t = 0
+        self.started = self.logged = time.perf_counter()
 
-def _loss(arch, params, x, y, epochs, loss_fn: FitLoss, cfg: FitConfig) -> torch.Tensor:
-    if cfg.loss.eikonal_weight > 0:
-        x = x.detach().requires_grad_(True)
-        pred = arch.forward(params, x)
-        return loss_fn(pred, y, epochs) + cfg.loss.eikonal_weight * eikonal(x, pred)
-    return loss_fn(arch.forward(params, x), y, epochs)
+    # --- the step: tensor work only ----------------------------------------------------------
+    def step(self) -> None:
+        self.t += 1
+        rows, cfg = self.rows, self.cfg
+        position = (self.t - 1) - rows.epochs * rows.steps_per_epoch
+        x, y = self.data.batch(rows.shape, position)
+        lr = rows.lr if cfg.plateau.enabled else cfg.optimizer.lr
+        losses = torch.empty(len(self.live), dtype=x.dtype, device=self.device)
+        kept = torch.empty(len(self.live), dtype=torch.bool, device=self.device)
+        for a in range(0, len(self.live), self.chunk):
+            part = slice(a, a + self.chunk)
+            leaf = rows.params[part].detach().requires_grad_(True)
+            per_shape = self._loss(unflatten_params(leaf, self.shapes), x[part], y[part], rows.epochs[part])
+            # A row whose loss is not finite (or failed earlier) contributes no gradient.
+            keep = torch.isfinite(per_shape) & rows.alive[part]
+            (grad,) = torch.autograd.grad(torch.where(keep, per_shape, 0.0).sum(), leaf)
+            adam_update(rows.params[part], grad, rows.m[part], rows.v[part], self.t,
+                        lr[part] if isinstance(lr, torch.Tensor) else lr, cfg.optimizer)
+            losses[part] = per_shape.detach()
+            kept[part] = keep
+        rows.record_step(losses, kept, self.t)
 
+    def _loss(self, params: Params, x: torch.Tensor, y: torch.Tensor, epochs: torch.Tensor) -> torch.Tensor:
+        if self.cfg.loss.eikonal_weight > 0:
+            x = x.detach().requires_grad_(True)
+            pred = self.arch.forward(params, x)
+            return self.loss_fn(pred, y, epochs) + self.cfg.loss.eikonal_weight * eikonal(x, pred)
+        return self.loss_fn(self.arch.forward(params, x), y, epochs)
 
-def _end_epoch(i, rec: ShapeRecord, epoch_loss: float, cfg: FitConfig, adam, plateau, stopper, stop) -> None:
-    rec.epochs += 1
-    rec.loss = epoch_loss
-    rec.epoch_losses.append(epoch_loss)
-    first = rec.epoch_losses[0]
-    if rec.epochs > 1 and epoch_loss > cfg.divergence_factor * max(first, 1e-12):
-        stop(i, "diverged", f"loss diverged: epoch {rec.epochs} loss {epoch_loss:.3g} > {cfg.divergence_factor:g} x first epoch {first:.3g}")
-        return
-    plateau.update(i, epoch_loss, adam.lr)
-    if stopper.should_stop(i, epoch_loss):
-        stop(i, "early_stopping")
-    elif cfg.max_epochs > 0 and rec.epochs >= cfg.max_epochs:
-        stop(i, "max_epochs")
+    # --- the loop and its synchronization points ------------------------------------------------
+    def run(self) -> GroupFit:
+        while len(self.live):
+            self.advance(CHECK_EVERY)
+        self._finish_records()
+        return GroupFit({n: p.clone() for n, p in unflatten_params(self.final, self.shapes).items()}, self.records)
+
+    def advance(self, steps: int) -> None:
+        """Up to `steps` steps (fewer once every shape has stopped), each followed by the
+        synchronization it calls for: an epoch end of some shape, max_steps, or CHECK_EVERY."""
+        max_steps = self.cfg.max_steps
+        for _ in range(steps):
+            if not len(self.live):
+                return
+            self.step()
+            ended = self.t % self.steps_per_epoch == 0
+            last = max_steps > 0 and self.t >= max_steps
+            if last or ended.any() or self.t % CHECK_EVERY == 0:
+                self._synchronize(ended, last)
+
+    def _synchronize(self, ended: np.ndarray, last: bool) -> None:
+        """Epoch ends of the `ended` rows and every stop decision, on the device; one read back."""
+        rows, cfg = self.rows, self.cfg
+        with torch.no_grad():
+            done = torch.as_tensor(ended, device=self.device) & rows.alive
+            loss = rows.end_epoch(done)
+            growth = done & (rows.epochs > 1) & (loss > cfg.divergence_factor * rows.first.clamp(min=1e-12))
+            update = done & ~growth
+            self.plateau.update(update, loss, rows.lr)
+            code = torch.zeros_like(rows.epochs)
+            if cfg.max_epochs > 0:
+                code = torch.where(update & (rows.epochs >= cfg.max_epochs), MAX_EPOCHS, code)
+            code = torch.where(self.stopper.update(update, loss), EARLY, code)
+            code = torch.where(growth, GROWTH, code)
+            code = torch.where(rows.alive, code, NON_FINITE)
+            if last:
+                code = torch.where(code == FITTING, MAX_STEPS, code)
+            report = torch.stack([code.double(), loss, rows.first, rows.fail_step.double(), rows.epochs.double(), rows.lr])
+            rows.reset_epoch(done)
+            code_h, loss_h, first_h, fail_h, epochs_h, lr_h = report.cpu().numpy()
+        done_h = ended & (code_h != NON_FINITE)
+        if done_h.any():
+            self.history.append((self.live[done_h], loss_h[done_h]))
+        stopped = code_h != FITTING
+        if stopped.any():
+            self._stop(np.nonzero(stopped)[0], code_h, loss_h, first_h, fail_h, epochs_h, lr_h)
+            keep = np.nonzero(~stopped)[0]
+            index = torch.as_tensor(keep, device=self.device)
+            self.rows = rows.select(index)
+            self.plateau.select(index)
+            self.stopper.select(index)
+            self.live, self.steps_per_epoch = self.live[keep], self.steps_per_epoch[keep]
+            done_h, epochs_h = done_h[keep], epochs_h[keep]
+        if done_h.any():
+            self.data.start_epoch(self.live[done_h], epochs_h[done_h].astype(np.int64))
+        self._progress()
+
+    def _stop(self, which: np.ndarray, code, loss, first, fail_step, epochs, lr) -> None:
+        """Record the shapes of rows `which` as stopped and keep their parameters."""
+        seconds = time.perf_counter() - self.started
+        self.final[torch.as_tensor(self.live[which], device=self.device)] = self.rows.params[
+            torch.as_tensor(which, device=self.device)]
+        for j in which:
+            rec = self.records[self.live[j]]
+            rec.loss, rec.epochs, rec.lr, rec.seconds = float(loss[j]), int(epochs[j]), float(lr[j]), seconds
+            rec.steps = int(fail_step[j]) - 1 if code[j] == NON_FINITE else self.t
+            rec.stop_reason = REASONS[int(code[j])]
+            if code[j] == NON_FINITE:
+                rec.failed = f"loss diverged: non-finite loss at step {int(fail_step[j])}"
+            elif code[j] == GROWTH:
+                rec.failed = (f"loss diverged: epoch {int(epochs[j])} loss {loss[j]:.3g} > "
+                              f"{self.cfg.divergence_factor:g} x first epoch {first[j]:.3g}")
+
+    def _progress(self) -> None:
+        now = time.perf_counter()
+        if now - self.logged < PROGRESS_SECONDS:
+            return
+        self.logged = now
+        logger.info("fit %s: step %d, %d of %d shapes still fitting, %.1f s", self.arch.spec.label, self.t,
+                    len(self.live), len(self.records), now - self.started)
+
+    def _finish_records(self) -> None:
+        if not self.history:
+            return
+        shapes = np.concatenate([s for s, _ in self.history])
+        losses = np.concatenate([v for _, v in self.history])
+        order = np.argsort(shapes, kind="stable")  # per shape, in epoch order
+        bounds = np.searchsorted(shapes[order], np.arange(len(self.records) + 1))
+        for i, rec in enumerate(self.records):
+            rec.epoch_losses = losses[order[bounds[i] : bounds[i + 1]]].tolist()

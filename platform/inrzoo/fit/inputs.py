@@ -1,16 +1,13 @@
-"""A shape's samples as fit input: per-shape checks and per-shape sample streams.
+"""A shape's samples as fit input: the per-shape checks that run before fitting.
 
 A bad shape is reported as failed with its reason, never raised, so the other shapes of the
-batch go on. Each shape draws its mini-batches from its own generator, seeded from (fit
-seed, the shape's stream id: its index in the dataset), so the batches a shape sees, and
-therefore its weights, do not depend on which other shapes share its batch or how many
-workers the conversion uses.
+batch go on. (Each shape's mini-batches come from its own counter-based stream keyed by the
+fit seed and the shape's id: inrzoo.fit.streams.)
 """
 
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from inrzoo.fit.config import FitConfig
 
@@ -64,51 +61,3 @@ def check_surface(points: np.ndarray | None) -> str | None:
     if not np.isfinite(points).all():
         return "surface points contain NaN/inf"
     return None
-
-
-def stream_rng(seed: int, stream_id: int) -> np.random.Generator:
-    return np.random.default_rng([int(seed), int(stream_id)])
-
-
-class ShapeStream:
-    """Epochs of shuffled mini-batches over one shape's n samples (last partial batch dropped)."""
-
-    def __init__(self, n: int, batch_size: int, rng: np.random.Generator):
-        if n < batch_size:
-            raise ValueError(f"{n} samples, fewer than batch_size {batch_size}")
-        self.n = n
-        self.batch_size = batch_size
-        self.rng = rng
-        self.epoch = 0
-        self._perm = rng.permutation(n)
-        self._pos = 0
-
-    def next_batch(self) -> tuple[np.ndarray, bool]:
-        """(indices [batch_size], whether this batch completed an epoch)."""
-        b = self.batch_size
-        idx = self._perm[self._pos : self._pos + b]
-        self._pos += b
-        epoch_done = self._pos + b > self.n
-        if epoch_done:
-            self.epoch += 1
-            self._perm = self.rng.permutation(self.n)
-            self._pos = 0
-        return idx, epoch_done
-
-
-class StackedSamples:
-    """The shapes' samples padded into [K, N_max, 3] / [K, N_max] tensors for one gather per step."""
-
-    def __init__(self, points: list[np.ndarray], values: list[np.ndarray], device: torch.device, dtype: torch.dtype):
-        k = len(points)
-        n_max = max(len(p) for p in points)
-        self.points = torch.zeros((k, n_max, 3), dtype=dtype, device=device)
-        self.values = torch.zeros((k, n_max), dtype=dtype, device=device)
-        for i, (p, v) in enumerate(zip(points, values)):
-            self.points[i, : len(p)] = torch.as_tensor(np.asarray(p), dtype=dtype).to(device)
-            self.values[i, : len(v)] = torch.as_tensor(np.asarray(v), dtype=dtype).to(device)
-
-    def gather(self, rows: torch.Tensor, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """rows [R] shape indices, idx [R, B] sample indices -> points [R, B, 3], values [R, B]."""
-        flat = rows.unsqueeze(1) * self.points.shape[1] + idx
-        return self.points.view(-1, 3)[flat], self.values.view(-1)[flat]

@@ -74,14 +74,17 @@ class Curriculum(FitLoss):
         rows = sorted(cfg.curriculum, key=lambda r: r[0])
         if not rows or rows[0][0] != 0 or any(len(r) != 3 for r in rows):
             raise ValueError(f"curriculum schedule must be [epoch, epsilon, lambda] rows starting at epoch 0, got {cfg.curriculum}")
-        self._starts = torch.tensor([r[0] for r in rows], dtype=torch.float64)
-        self._eps = torch.tensor([r[1] for r in rows], dtype=torch.float64)
-        self._lam = torch.tensor([r[2] for r in rows], dtype=torch.float64)
+        self._table = torch.tensor(rows, dtype=torch.float64)  # [rows, (start epoch, epsilon, lambda)]
+        self._on: dict[torch.device, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
 
     def schedule(self, epoch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(epsilon [K], lambda [K]) in force at each shape's epoch."""
-        row = torch.searchsorted(self._starts, epoch.detach().cpu().to(torch.float64), right=True) - 1
-        return self._eps[row], self._lam[row]
+        """(epsilon [K], lambda [K]) in force at each shape's epoch, on epoch's device (a lookup
+        that never waits for the device)."""
+        if epoch.device not in self._on:
+            self._on[epoch.device] = tuple(c.contiguous() for c in self._table.to(epoch.device).unbind(1))
+        starts, eps, lam = self._on[epoch.device]
+        row = torch.searchsorted(starts, epoch.detach().to(torch.float64), right=True) - 1
+        return eps[row], lam[row]
 
     def per_sample(self, pred, target, epoch):
         d = self.cfg.delta

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from inrzoo.fit.config import EarlyStoppingConfig, EscalationConfig, FitConfig, LossConfig, OptimizerConfig, PlateauConfig
+from inrzoo.fit.config import EarlyStoppingConfig, EscalationConfig, FitConfig, LossConfig, AdamConfig, PlateauConfig
 from inrzoo.inr.spec import ArchSpec
 
 
@@ -19,7 +19,7 @@ def davies() -> FitConfig:
     return FitConfig(
         arch=ArchSpec.default("relu_mlp"),
         loss=LossConfig(name="l1"),
-        optimizer=OptimizerConfig(lr=1e-4, eps=1e-7),
+        optimizer=AdamConfig(lr=1e-4, eps=1e-7),
         batch_size=2048,
         max_epochs=100,
         early_stopping=EarlyStoppingConfig(enabled=True, patience=10, min_delta=1e-6),
@@ -36,7 +36,7 @@ def inr2vec() -> FitConfig:
     return FitConfig(
         arch=ArchSpec.default("siren"),
         loss=LossConfig(name="bce", delta=0.1),
-        optimizer=OptimizerConfig(lr=1e-4, eps=1e-8),
+        optimizer=AdamConfig(lr=1e-4, eps=1e-8),
         batch_size=10_000,
         max_epochs=0,
         max_steps=500,
@@ -51,7 +51,7 @@ def sergeev() -> FitConfig:
     return FitConfig(
         arch=ArchSpec.default("relu_mlp", hidden=[512] * 8, init="torch"),
         loss=LossConfig(name="curriculum", delta=0.1),
-        optimizer=OptimizerConfig(lr=1e-4, eps=1e-8),
+        optimizer=AdamConfig(lr=1e-4, eps=1e-8),
         batch_size=10_000,
         max_epochs=10_000,
         early_stopping=EarlyStoppingConfig(enabled=False),
@@ -66,7 +66,7 @@ def lightsal() -> FitConfig:
     return FitConfig(
         arch=ArchSpec.default("lightsal"),
         loss=LossConfig(name="sal"),
-        optimizer=OptimizerConfig(lr=1e-4, eps=1e-8),
+        optimizer=AdamConfig(lr=1e-4, eps=1e-8),
         batch_size=10_000,
         max_epochs=500,
         early_stopping=EarlyStoppingConfig(enabled=True, patience=20, min_delta=1e-6),

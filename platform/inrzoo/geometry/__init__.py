@@ -13,6 +13,7 @@ from .distance import (
 )
 from .extract import extract_mesh, voxels_from_occupancy
 from .io import load, parse
+from .level_set import level_set_points
 from .normalize import Similarity, fit_similarity, normalize, transform_shape
 from .shapes import GeometryError, Mesh, PointCloud, Shape, VoxelGrid
 from .surface import surface_samples
@@ -30,6 +31,7 @@ __all__ = [
     "extract_mesh",
     "fit_similarity",
     "ground_truth",
+    "level_set_points",
     "load",
     "parse",
     "normalize",

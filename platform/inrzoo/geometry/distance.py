@@ -105,15 +105,27 @@ def winding_number(mesh: Mesh, points, *, exact: bool = False) -> np.ndarray:
     return out
 
 
-def signed_distance(mesh: Mesh, points) -> np.ndarray:
-    """Exact distance to the surface, negative inside (|winding number| >= 0.5), float32 [N]."""
+def signed_distance(mesh: Mesh, points, unsigned=None) -> np.ndarray:
+    """Exact distance to the surface, negative inside (|winding number| >= 0.5), float32 [N].
+
+    `unsigned` (optional, [N]) holds distances already known, e.g. float32 values of
+    `unsigned_distance`, NaN where unknown: those points only get their sign, the others the
+    full query. The result is the same either way.
+    """
     points, index = _prepare(mesh, (Mesh,), "signed distance", points)
+    known = None if unsigned is None else np.asarray(unsigned, dtype=np.float32).reshape(-1)
+    if known is not None and known.shape[0] != len(points):
+        raise GeometryError(mesh.source, f"{known.shape[0]} known distances for {len(points)} query points")
     out = np.empty(len(points), dtype=np.float32)
     for block in ordered_blocks(points, BLOCK_SIZE):
         chunk = gather_f64(points, block)
-        squared, _ = index.closest(chunk)
+        distance = np.full(len(chunk), np.nan, dtype=np.float32) if known is None else known[block].copy()
+        missing = np.isnan(distance)
+        if missing.any():
+            squared, _ = index.closest(chunk[missing])
+            distance[missing] = np.sqrt(squared)
         inside = np.abs(index.winding(chunk)) >= 0.5
-        out[block] = np.where(inside, -np.sqrt(squared), np.sqrt(squared))
+        out[block] = np.where(inside, -distance, distance)
     return out
 
 

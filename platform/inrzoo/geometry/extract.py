@@ -21,6 +21,20 @@ def evaluate(f, points: np.ndarray) -> np.ndarray:
     return values
 
 
+def numpy_field(f):
+    """f as a function of numpy points: a torch module is called on tensors, without gradients."""
+    import torch
+
+    if not isinstance(f, torch.nn.Module):
+        return f
+
+    def call(points: np.ndarray):
+        with torch.no_grad():
+            return f(torch.from_numpy(np.ascontiguousarray(points, dtype=np.float32)))
+
+    return call
+
+
 def _box(bounds) -> tuple[np.ndarray, np.ndarray]:
     low, high = (np.broadcast_to(np.asarray(b, dtype=np.float64), (3,)) for b in bounds)
     if not (high > low).all():

@@ -62,7 +62,7 @@ def _create(conv: ResolvedConversion, refs: list[dict[str, Any]]) -> WeightWrite
         [conv.fit.arch, *conv.fit.escalation.ladder],
         dtype=cfg.output.dtype,
         chunk_rows=cfg.output.chunk_rows,
-        init_seed=conv.fit.seed,
+        init_seed=conv.fit.seed if conv.fit.init == "shared" else None,  # no shared init to name
         config=conv.as_dict(),
         collection={"name": cfg.source.collection, "root": cfg.source.uri, "options": configlib.to_dict(cfg.source.options)},
         storage_options=cfg.output.storage_options,

@@ -11,6 +11,7 @@ large point sets stay bounded in memory.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal, Protocol, get_args
 
 import numpy as np
@@ -89,26 +90,46 @@ def check_field(field: str | None) -> None:
         raise ValueError(f"field {field!r} is not one of {list(FIELDS)} (or None for the shape's default)")
 
 
-def evaluate(shape: Shape, points: np.ndarray, field: str) -> np.ndarray:
-    """Ground truth of `field` at `points`, float32 [N] (geometry queries in Z-ordered blocks)."""
-    from inrzoo.geometry import ground_truth
+def evaluate(shape: Shape, points: np.ndarray, field: str, unsigned: np.ndarray | None = None) -> np.ndarray:
+    """Ground truth of `field` at `points`, float32 [N] (geometry queries in Z-ordered blocks).
 
+    `unsigned`: the points' unsigned distances where already known (NaN elsewhere), as
+    `distance_function` gives them; reused for the udf of meshes and point clouds and the sdf
+    of meshes instead of querying again. The values are the same either way.
+    """
+    from inrzoo.geometry import ground_truth, signed_distance
+
+    kind = getattr(shape, "kind", None)
+    if unsigned is not None and kind in ("mesh", "pointcloud") and field in ("sdf", "udf"):
+        if field == "sdf":
+            return signed_distance(shape, points, unsigned=unsigned)
+        distance = np.asarray(unsigned, dtype=np.float32).copy()
+        missing = np.isnan(distance)
+        if missing.any():
+            distance[missing] = distance_function(shape)(points[missing])
+        return distance
     return np.asarray(ground_truth(shape, points, field), dtype=np.float32)
 
 
-def unsigned_distances(shape: Shape, points: np.ndarray) -> np.ndarray:
-    """Distance to the shape's surface at `points`, float32 [N].
+def distance_function(shape: Shape) -> Callable[[np.ndarray], np.ndarray]:
+    """The distance to the shape's surface as a function of points [M,3] -> float32 [M].
 
     Meshes and point clouds: the exact unsigned distance. Voxel grids have no distance field of
     their own; theirs is the distance to the nearest boundary-voxel centre (within half a voxel
     diagonal of the distance to the voxel faces), enough to weight samples towards the surface.
+    All three are distances to a set, hence 1-Lipschitz (what `inrzoo.sampling.bounded` uses).
     """
     from inrzoo.geometry import unsigned_distance
 
     if getattr(shape, "kind", None) == "voxels":
         tree = cKDTree(shape.centers(shape.boundary_index()))
-        return tree.query(points, k=1)[0].astype(np.float32)
-    return np.asarray(unsigned_distance(shape, points), dtype=np.float32)
+        return lambda points: tree.query(points, k=1)[0].astype(np.float32)
+    return lambda points: np.asarray(unsigned_distance(shape, points), dtype=np.float32)
+
+
+def unsigned_distances(shape: Shape, points: np.ndarray) -> np.ndarray:
+    """Distance to the shape's surface at `points`, float32 [N] (see `distance_function`)."""
+    return distance_function(shape)(points)
 
 
 def concat(parts: list[Samples]) -> Samples:

@@ -11,7 +11,7 @@ from inrzoo.collections import REGISTRY, CollectionError, ShapeRef, get
 
 
 def test_registry_names_every_adapter():
-    assert sorted(REGISTRY) == ["folder", "manifold40", "modelnet10", "modelnet40", "shapenet", "shapenetpart",
+    assert sorted(REGISTRY) == ["folder", "kicad", "manifold40", "modelnet10", "modelnet40", "shapenet", "shapenetpart",
                                 "thingi10k"]
     assert all(cls.license_note for cls in REGISTRY.values())
 

@@ -9,7 +9,7 @@ import trimesh
 from inrzoo.geometry import Mesh, PointCloud, VoxelGrid
 from inrzoo.pipeline import load_convert_config, resolve
 from inrzoo.pipeline.augment import AugmentConfig, augment_index, expand_listing, jitter_shape, scale_points, scale_shape
-from inrzoo.pipeline.prepare import prepare_shape
+from inrzoo.pipeline.prepare import prepare_shape, row_shape
 
 
 def box() -> Mesh:
@@ -24,6 +24,9 @@ def test_listing_keeps_originals_and_adds_labelled_copies():
     assert all(r["label"] == "x" and r["split"] == "test" for r in out)  # copies never leak across splits
     assert out[2]["meta"] == {"k": 1, "augment": 2, "augment_of": "a"}
     assert expand_listing(refs, AugmentConfig()) == refs
+    # Through Ray Data (Arrow structs) an original comes back with the copies' keys set to None.
+    assert [augment_index(r) for r in out] == [0, 1, 2]
+    assert augment_index({"id": "a", "meta": {"k": 1, "augment": None, "augment_of": None}}) == 0
 
 
 def test_originals_read_back_from_ray_data_are_not_copies():
@@ -65,3 +68,7 @@ def test_prepared_copy_differs_from_the_original_and_repeats_exactly(tmp_path):
     assert first.status == plain.status == "ok"
     np.testing.assert_array_equal(first.samples.values, again.samples.values)
     assert not np.allclose(first.samples.values, plain.samples.values[: len(first.samples.values)])
+    # row_shape gives the very geometry the copy was fitted to (its frame and its scaling).
+    shape, transform, meta, _ = row_shape(copy, path.read_bytes(), conv)
+    assert transform.to_dict() == first.transform and meta == first.meta and "augment_scale" in meta
+    np.testing.assert_allclose(np.linalg.norm(shape.vertices, axis=1).max(), 1.0, atol=0.01)  # unit sphere, jittered

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 
@@ -69,7 +70,13 @@ class ImplicitDecoder(nn.Module):
         if queries.dim() != 3 or queries.shape[0] != code.shape[0]:
             raise ValueError(f"decoder expects queries [B={code.shape[0]}, N, 3], got {tuple(queries.shape)}")
         encoded = self.encoding(queries)
-        joint = torch.cat([code.unsqueeze(1).expand(-1, queries.shape[1], -1), encoded], dim=-1)
-        hidden = self.before_skip(self.input_layer(joint)) + self.skip(joint)
+        hidden = self.before_skip(self._joint(self.input_layer, code, encoded)) + self._joint(self.skip, code, encoded)
         out = self.output_layer(self.after_skip(hidden))
         return out.squeeze(-1) if self.out_dim == 1 else out
+
+    def _joint(self, stage: nn.Sequential, code: Tensor, encoded: Tensor) -> Tensor:
+        """stage(cat([code repeated per query, encoded query])) with the code's share of the Linear
+        computed once per code instead of once per query (the same function, ~3x fewer products)."""
+        linear, activation = stage
+        per_code = F.linear(code, linear.weight[:, : self.code_dim], linear.bias)  # [B, hidden]
+        return activation(F.linear(encoded, linear.weight[:, self.code_dim :]) + per_code.unsqueeze(1))

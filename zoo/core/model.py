@@ -6,7 +6,8 @@ A model is an nn.Module subclass of `ZooModel` with
   - `data_kind`: the data source that feeds it ("weights": rows of a weight dataset),
   - `__init__(config, spec)`: build from its config and the data's spec (for weight datasets the
     INR architecture, its parameter shapes, the field and the fit loss; inrzoo.zoo.core.weights),
-  - `losses(batch, step)`: the loss terms of one batch; "loss" is the total that is minimized.
+  - `losses(batch, step)`: the loss terms of one batch; "loss" is the total that is minimized,
+  - optionally `prepare(data)`: statistics from the training data before the first epoch.
 What a model can do beyond training is declared by the protocols below (`Encoder`,
 `FieldDecoder`): tasks ask for capabilities, never for a model's name. Everything else -
 data, loop, checkpoints, Ray Train, tracking, registration, loading - is the core's.
@@ -48,6 +49,12 @@ class ZooModel(nn.Module, abc.ABC):
     def losses(self, batch: Any, step: StepContext) -> dict[str, Tensor]:
         """Loss terms of one batch (already on step.device; batches have `.size` and `.to(device)`);
         "loss" is the total to minimize."""
+
+    def prepare(self, data: Any) -> None:
+        """Called once before the first epoch of a fresh run (not on resume) with the data source:
+        statistics a model takes from its training data (e.g. input standardization) go into
+        buffers, so model files and training states keep them. Must be deterministic: every
+        worker computes it. Default: nothing."""
 
     def predict(self, inputs: np.ndarray) -> np.ndarray:
         """What the registered model serves (MLflow pyfunc predict). Default: encoders map

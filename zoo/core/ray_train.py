@@ -58,6 +58,8 @@ def train_loop_per_worker(loop_config: dict[str, Any]) -> None:
             start_epoch = load_training_state(folder, model, optimizer)
         if rank == 0:
             log.info("[%s] resumed from the training state of epoch %d", cfg.model.name, start_epoch)
+    else:
+        model.prepare(data)  # statistics of the training data; a resumed run has them in its state
     wrapped = ray.train.torch.prepare_model(LossesForward(model)) if world > 1 else model
 
     logger = EpochLogger(loop_config.get("mlflow") or {}) if rank == 0 else None

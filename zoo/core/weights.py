@@ -97,6 +97,7 @@ class DemoWeights:
 class WeightOptions:
     status: str = "ok"  # rows used: fitted ones
     arch: int = -1  # architecture group; -1: the dataset's only one (an error if it has several)
+    train_copies: bool = True  # False: the train split without augmented copies (val and test keep theirs)
 
 
 class WeightData(DataSource):
@@ -138,6 +139,10 @@ class WeightData(DataSource):
         elif len(groups) > 1:
             raise ValueError(f"{section.uri}: rows of {len(groups)} architectures; pick one with data.options.arch")
         self.views = split_views(self.dataset, section.split)
+        if not self.options.train_copies:
+            train = self.views["train"]
+            self.views["train"] = train.select([row for row in train.rows
+                                                if AUGMENT_MARK not in str(train.columns["id"][row])])
 
     def spec(self) -> WeightSpec:
         ds = self.dataset

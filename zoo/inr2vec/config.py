@@ -25,6 +25,11 @@ class EncoderConfig:
     # "hidden": the stacked hidden-to-hidden layers (the paper); "all": also the first and
     # the last layer of the INR (the variant of thesis C.8).
     layers: Literal["hidden", "all"] = "hidden"
+    # "standardize" (chosen, issue 17; not in the thesis): every entry of the input matrix is
+    # standardized by its mean and deviation over the training INRs (`Inr2vec.fit_input_normalization`).
+    # With a shared initialization the init is the same in every INR; at small fitting budgets it
+    # is as large as what each shape adds, and a row-wise encoder cannot subtract it by itself.
+    input_normalization: Literal["none", "standardize"] = "none"
 
 
 @dataclass

@@ -7,12 +7,14 @@ field. No meshes are read.
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Iterable, Mapping
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from inrzoo.zoo.components.implicit_decoder import ImplicitDecoder
+from inrzoo.zoo.core.data import DataSource
 from inrzoo.zoo.core.model import StepContext, ZooModel
 from inrzoo.zoo.core.weights import WeightBatch, WeightSpec
 from inrzoo.zoo.inr2vec.config import Inr2vecConfig
@@ -40,6 +42,9 @@ class Inr2vec(ZooModel):
         self.encoder = Encoder(self.matrix_shape[1], config.encoder)
         self.decoder = ImplicitDecoder(config.encoder.embedding_dim, config.decoder, out_dim=1, in_dim=in_dim)
         self.inr_forward = spec.architecture().forward
+        if config.encoder.input_normalization == "standardize":
+            self.register_buffer("input_mean", torch.zeros(self.matrix_shape))
+            self.register_buffer("input_std", torch.ones(self.matrix_shape))
 
     @property
     def embedding_dim(self) -> int:
@@ -51,7 +56,35 @@ class Inr2vec(ZooModel):
 
     def encode(self, params: Mapping[str, Tensor]) -> Tensor:
         """Stacked INR parameters -> embeddings [K, embedding_dim]."""
-        return self.encoder(self.matrices(params))
+        matrices = self.matrices(params)
+        if self.config.encoder.input_normalization == "standardize":
+            matrices = (matrices - self.input_mean) / self.input_std
+        return self.encoder(matrices)
+
+    def prepare(self, data: DataSource) -> None:
+        """Before the first epoch: the input statistics over the train split (when standardizing)."""
+        if self.config.encoder.input_normalization == "standardize":
+            self.fit_input_normalization(batch.params for batch in data.batches("train", 256))
+
+    @torch.no_grad()
+    def fit_input_normalization(self, batches: Iterable[Mapping[str, Tensor]]) -> None:
+        """Per-entry mean and deviation of the encoder input over batches of stacked training INRs."""
+        if self.config.encoder.input_normalization != "standardize":
+            raise ValueError("fit_input_normalization: encoder.input_normalization is not 'standardize'")
+        total = torch.zeros(self.matrix_shape, dtype=torch.float64)
+        squares = torch.zeros(self.matrix_shape, dtype=torch.float64)
+        count = 0
+        for params in batches:
+            m = self.matrices({n: p.float() for n, p in params.items()}).double().cpu()
+            total += m.sum(0)
+            squares += (m * m).sum(0)
+            count += m.shape[0]
+        if count < 2:
+            raise ValueError(f"fit_input_normalization: needs 2+ INRs, got {count}")
+        mean = total / count
+        std = ((squares - count * mean * mean).clamp_min(0) / (count - 1)).sqrt()
+        self.input_mean.copy_(mean.to(self.input_mean))
+        self.input_std.copy_(std.clamp_min(1e-8).to(self.input_std))
 
     def decode(self, embeddings: Tensor, queries: Tensor) -> Tensor:
         """Raw decoder output [K, N] (BCE logits or field values, per `config.loss`)."""

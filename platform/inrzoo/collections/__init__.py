@@ -5,11 +5,12 @@
 
 Every adapter reads through fsspec (`storage_options` go to the filesystem), lists in a stable
 order with unique ids, and is registered by name in `REGISTRY`: thingi10k, shapenet,
-modelnet10, modelnet40, manifold40, shapenetpart, folder.
+modelnet10, modelnet40, manifold40, shapenetpart, kicad, folder.
 """
 
 from inrzoo.collections.base import KINDS, REGISTRY, Collection, CollectionError, ShapeRef, get, register
 from inrzoo.collections.folder import DEMO_ROOT, Folder, demo
+from inrzoo.collections.kicad import KiCadPackages3D
 from inrzoo.collections.modelnet import Manifold40, ModelNet10, ModelNet40
 from inrzoo.collections.shapenet import ShapeNetCore
 from inrzoo.collections.shapenetpart import PartPoints, ShapeNetPart, read_part_points
@@ -17,6 +18,6 @@ from inrzoo.collections.thingi10k import Thingi10K
 
 __all__ = [
     "KINDS", "REGISTRY", "Collection", "CollectionError", "ShapeRef", "get", "register", "DEMO_ROOT", "Folder",
-    "demo", "Manifold40", "ModelNet10", "ModelNet40", "ShapeNetCore", "PartPoints", "ShapeNetPart",
+    "demo", "KiCadPackages3D", "Manifold40", "ModelNet10", "ModelNet40", "ShapeNetCore", "PartPoints", "ShapeNetPart",
     "read_part_points", "Thingi10K",
 ]

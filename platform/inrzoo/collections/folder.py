@@ -1,7 +1,7 @@
 """Any folder or bucket of meshes, point clouds or voxel grids.
 
 Files are chosen by glob patterns relative to the root ("**/*.stl"; by default every file with a
-known extension). The kind comes from the extension: meshes .stl .obj .off .ply .glb, point
+known extension). The kind comes from the extension: meshes .stl .obj .off .ply .glb .wrl, point
 clouds .xyz .npy .npz, voxel grids .binvox; a .ply with no faces is a point cloud (a header
 check, or the `ply` option), a .npy is a point cloud unless `npy="voxels"`.
 Labels and splits come either from an index file (CSV with a `file` column, or JSON: a list of
@@ -36,7 +36,7 @@ from inrzoo.collections.base import (
 from inrzoo.collections.screening import LISTING_ERROR, failed_ref, file_problem
 
 # The formats inrzoo.geometry.load reads.
-EXTENSION_KINDS = {"stl": "mesh", "obj": "mesh", "off": "mesh", "ply": "mesh", "glb": "mesh",
+EXTENSION_KINDS = {"stl": "mesh", "obj": "mesh", "off": "mesh", "ply": "mesh", "glb": "mesh", "wrl": "mesh",
                    "xyz": "pointcloud", "npy": "pointcloud", "npz": "pointcloud", "binvox": "voxels"}
 SPLIT_FOLDERS = {"train": "train", "val": "val", "valid": "val", "validation": "val", "test": "test"}
 DEMO_ROOT = Path(__file__).resolve().parents[1] / "data" / "demo"

@@ -1,6 +1,6 @@
 """Load any supported geometry file from an fsspec URI (or bytes already read) into a `Shape`.
 
-Meshes: STL, OBJ, OFF, PLY, GLB (scenes flattened with their node transforms).
+Meshes: STL, OBJ, OFF, PLY, GLB (scenes flattened with their node transforms), VRML 2.0 (.wrl).
 Point clouds: PLY (no faces), XYZ, NPY, NPZ, with optional normals.
 Voxel grids: binvox, NPY/NPZ (3D arrays).
 """
@@ -13,7 +13,7 @@ import re
 import fsspec
 import numpy as np
 
-from . import formats
+from . import formats, vrml
 from .shapes import GeometryError, Mesh, PointCloud, Shape
 
 TRIMESH_FORMATS = ("stl", "obj", "ply", "glb")
@@ -24,6 +24,7 @@ OWN_PARSERS = {
     "npy": formats.parse_npy,
     "npz": formats.parse_npz,
     "binvox": formats.parse_binvox,
+    "wrl": vrml.parse_vrml,  # VRML 2.0 (KiCad 3D packages)
 }
 KINDS = ("mesh", "pointcloud", "voxels")
 HEADER_CHECKS = {"ply": formats.check_ply_counts, "stl": formats.check_stl_counts}

@@ -111,6 +111,9 @@ class RuntimeConfig:
     object_store_memory: int = 512 * 1024 * 1024  # only for a local Ray started by the job
     store_retries: int = 5  # object-store writes: attempts with exponential backoff
     store_backoff_s: float = 1.0
+    # Order in which pending units are fitted: "listing", or "labels" (round robin over the labels
+    # of the units' first rows, so that a conversion stopped part-way covers every class).
+    schedule: Literal["listing", "labels"] = "listing"
 
 
 @dataclass

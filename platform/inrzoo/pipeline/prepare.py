@@ -73,16 +73,7 @@ def prepare_shape(ref: dict[str, Any], row: int, conv: ResolvedConversion) -> Pr
             raise ValueError(ref["meta"][LISTING_ERROR])
         data = read_source(ref["uri"], conv)
         sha = hashlib.sha256(data).hexdigest()
-        shape = geometry.parse(data, ref["uri"], kind=ref.get("kind") or None, max_faces=cfg.max_faces)
-        check_kind(shape.kind, conv)
-        rng = np.random.default_rng(seed)
-        augmented = augment_index(ref) > 0
-        meta = {}
-        if augmented:
-            shape, meta["augment_scale"] = scale_shape(shape, cfg.augment, rng)
-        normalized, transform = geometry.normalize(shape, mode=conv.normalize)
-        if augmented:
-            normalized = jitter_shape(normalized, cfg.augment, rng)
+        normalized, transform, meta, rng = row_shape(ref, data, conv)
         sampler = sampling.get(conv.sampler_name, **_sampler_fields(conv))
         samples = sampler.sample(normalized, rng)
         surface, _ = geometry.surface_samples(normalized, cfg.eval.surface_points, rng)
@@ -114,6 +105,26 @@ def check_kind(kind: str, conv: ResolvedConversion) -> None:
     raise ValueError(f"a {kind} cannot be fitted with preset {conv.config.preset!r} (its {target} field needs a "
                      f"{' or '.join(geometry.kinds_giving(target))}); presets that fit a {kind}: "
                      f"{', '.join(presets_for(kind))}")
+
+
+def row_shape(ref: dict[str, Any], data: bytes, conv: ResolvedConversion
+              ) -> tuple[geometry.Shape, geometry.Similarity, dict[str, Any], np.random.Generator]:
+    """The shape a row's INR is fitted to, from the source bytes: parsed, scaled (augmented copies),
+    normalized, jittered (copies); with the row's meta and its seeded generator, positioned where
+    the sampler starts drawing. Consumers that need the row's own geometry (surface samples for
+    a point-cloud model) call this to get exactly the shape the INR saw."""
+    cfg = conv.config
+    shape = geometry.parse(data, ref["uri"], kind=ref.get("kind") or None, max_faces=cfg.max_faces)
+    check_kind(shape.kind, conv)
+    rng = np.random.default_rng(shape_seed(cfg.seed, ref["id"]))
+    augmented = augment_index(ref) > 0
+    meta = {}
+    if augmented:
+        shape, meta["augment_scale"] = scale_shape(shape, cfg.augment, rng)
+    normalized, transform = geometry.normalize(shape, mode=conv.normalize)
+    if augmented:
+        normalized = jitter_shape(normalized, cfg.augment, rng)
+    return normalized, transform, meta, rng
 
 
 def _sampler_fields(conv: ResolvedConversion) -> dict[str, Any]:

@@ -103,6 +103,8 @@ def run_conversion(cfg: ConvertConfig, tracker: Any | None = None) -> Conversion
     writer = with_retries(lambda: open_or_create(conv, refs), "create or open the dataset", store,
                           cfg.runtime.store_retries, cfg.runtime.store_backoff_s)
     units = _work_items(writer, refs, retry_failed=out.retry_failed)
+    if cfg.runtime.schedule == "labels":
+        units = labels_round_robin(units)
     scheduled = sum(len(u["rows"]) for u in units)
     progress = Progress(total=scheduled, already_done=writer.num_rows - scheduled)
     for summary in _execute(units, conv):
@@ -179,6 +181,16 @@ def _work_items(writer: Any, refs: list[dict[str, Any]], retry_failed: bool) -> 
             items.append({"start": unit.start, "stop": unit.stop, "rows": rows,
                           "refs": [by_id[str(ids[row])] for row in rows]})
     return items
+
+
+def labels_round_robin(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The units reordered: the first unit of each label (the label of its first row), then the
+    second of each, ...; labels in order of first appearance, units of one label in listing order."""
+    by_label: dict[Any, list[dict[str, Any]]] = {}
+    for unit in units:
+        by_label.setdefault(unit["refs"][0].get("label"), []).append(unit)
+    queues = list(by_label.values())
+    return [queue[k] for k in range(max(map(len, queues), default=0)) for queue in queues if k < len(queue)]
 
 
 def _stored_surface_errors(writer: Any) -> np.ndarray:

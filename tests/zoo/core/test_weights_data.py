@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from inr2vec_helpers import weight_data, write_dataset
-from inrzoo.zoo.core.data import DataSection, open_data
+from inrzoo.zoo.core.data import DataSection, SplitSection, open_data
 from inrzoo.zoo.core.weights import WeightBatch, WeightData, shard
 
 
@@ -22,6 +22,9 @@ def test_seeded_split_keeps_copies_with_their_shape_and_is_stratified(siren_fami
     assert np.bincount(ds.columns["label"][views["test"].rows]).tolist() == [6, 6]
     assert np.array_equal(weight_data(ds.uri, test_fraction=0.25).views["test"].rows, views["test"].rows)
     assert not np.array_equal(weight_data(ds.uri, test_fraction=0.25, seed=5).views["test"].rows, views["test"].rows)
+    originals = WeightData(DataSection(uri=ds.uri, split=SplitSection(test_fraction=0.25), options={"train_copies": False}))
+    assert originals.views["train"].rows.tolist() == [r for r in views["train"].rows if "#aug" not in ds.columns["id"][r]]
+    assert len(originals.views["train"]) == 8 and np.array_equal(originals.views["test"].rows, views["test"].rows)
 
 
 def test_named_splits_equal_shards_and_batches(siren_families, tmp_path):

@@ -97,3 +97,32 @@ def test_paper_sizes_shapes():
     assert [c.out_channels for c in convs] == [512, 512, 1024, 1024, 1024]
     assert model.decoder.input_layer[0].in_features == 1024 + 63
     assert model.decoder.input_layer[0].out_features == 512
+
+
+def test_standardized_input_has_zero_mean_unit_deviation_per_entry_and_survives_a_round_trip(
+        siren_families, tiny_config, tmp_path):
+    from dataclasses import replace
+
+    from inr2vec_helpers import weight_data, write_dataset
+    from inrzoo.zoo.core.checkpoint import load_model, save_model
+
+    arch, params, labels = siren_families(6)
+    data = weight_data(write_dataset(str(tmp_path / "d.zarr"), arch, params, labels).uri)
+    config = tiny_config()
+    config.encoder = replace(config.encoder, input_normalization="standardize")
+    model = Inr2vec(config, data.spec())
+    with pytest.raises(ValueError, match="2\\+ INRs"):
+        model.fit_input_normalization([{n: p[:1] for n, p in params.items()}])
+    model.prepare(data)  # the core calls this before the first epoch: statistics of the train split
+    train = torch.cat([model.matrices(batch.params) for batch in data.batches("train", 5)])
+    standardized = (train - model.input_mean) / model.input_std
+    torch.testing.assert_close(standardized.mean(0), torch.zeros(model.matrix_shape), atol=1e-5, rtol=0)
+    varying = train.std(0) > 1e-6  # entries that differ between INRs
+    torch.testing.assert_close(standardized.std(0)[varying], torch.ones(int(varying.sum())), atol=1e-4, rtol=0)
+    loaded, _ = load_model(save_model(model.eval(), str(tmp_path / "std.safetensors")))
+    torch.testing.assert_close(loaded.eval().encode(params), model.encode(params))
+    plain = Inr2vec(tiny_config(), data.spec())
+    plain.prepare(data)  # nothing to fit without standardization
+    assert "input_mean" not in plain.state_dict()
+    with pytest.raises(ValueError, match="not 'standardize'"):
+        plain.fit_input_normalization([params])

@@ -74,6 +74,10 @@ def train_loop_per_worker(loop_config: dict[str, Any]) -> None:
         batches = data.batches("train", cfg.train.batch_size, rank=rank, world=world, epoch=epoch,
                                seed=cfg.train.seed, shuffle=True, drop_last=True)
         stats = train_epoch(wrapped, batches, optimizer, step, cfg.train.max_steps_per_epoch)
+        if not stats["steps"]:  # every rank has the same shard size, so all of them stop here
+            raise ValueError(f"{cfg.data.uri}: no training batch in epoch {epoch + 1}: the train split has "
+                             f"{sizes.get('train', 0)} rows for batch_size {cfg.train.batch_size} on {world} "
+                             "worker(s) (full batches of at least 2 only)")
         metrics = {"epoch": epoch + 1, **{f"train_{k}": mean_over_workers(v, world, device)
                                           for k, v in stats.items() if k not in ("steps", "items")},
                    "steps": stats["steps"], "items": stats["items"] * world, "epoch_seconds": time.monotonic() - started}

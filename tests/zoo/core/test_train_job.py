@@ -82,3 +82,14 @@ def test_tasks_job_runs_a_task_of_the_registry_on_a_saved_model(siren_families, 
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["task"] == "classification"
     assert {"accuracy", "raw_weights_accuracy", "chance_accuracy"} <= set(result["metrics"])
+
+
+@pytest.mark.slow
+def test_a_train_split_smaller_than_one_batch_fails_naming_the_dataset(local_ray, siren_families, tmp_path):
+    from inrzoo.zoo.core.job import run_training_job
+
+    arch, params, labels = siren_families(6)
+    ds = write_dataset(str(tmp_path / "d.zarr"), arch, params, labels, copies=1)
+    cfg = job_config(ds.uri, tmp_path, train={"batch_size": 64}, evaluation={"tasks": []})
+    with pytest.raises(Exception, match="no training batch in epoch 1"):
+        run_training_job(cfg)

@@ -194,14 +194,14 @@ def _valid_name(name: str) -> bool:
 
 def check_known_spec(spec: dict, shapes: dict[str, tuple[int, ...]], uri: str, path: str):
     """For an architecture inrzoo knows: the spec must parse and imply exactly the stored
-    parameter names, order and shapes. Returns the ArchSpec (None for unknown names)."""
+    parameter names, order and shapes. Returns the parsed spec (None for unknown names)."""
     from inrzoo.config import ConfigError
-    from inrzoo.inr import REGISTRY, ArchSpec, build
+    from inrzoo.inr import REGISTRY, build, spec_from_dict
 
     if spec.get("name") not in REGISTRY:
         return None
     try:
-        parsed = ArchSpec.from_dict(spec, source=f"{uri}: {path} spec")
+        parsed = spec_from_dict(spec, source=f"{uri}: {path} spec")
         implied = build(parsed).param_shapes()
     except (ConfigError, ValueError, TypeError, KeyError) as exc:
         raise StoreError(f"{uri}: group {path!r} has an invalid architecture spec ({exc})") from exc

@@ -56,7 +56,10 @@ def test_named_entrypoints_and_configs_exist_and_load(path):
     for script, config in commands:
         assert (ROOT / script).is_file(), f"{path}: {script} does not exist"
         assert (ROOT / config).is_file(), f"{path}: {config} does not exist"
-        load_convert_config(ROOT / config)
+        if script == "jobs/convert.py":  # other jobs (garments, classifier zoos) have their own configs
+            load_convert_config(ROOT / config)
+        else:
+            assert isinstance(yaml.safe_load((ROOT / config).read_text()), dict)
 
 
 def test_dockerfile_installs_the_lock_and_the_project():

@@ -45,6 +45,6 @@ def test_fourier_features_are_fixed_by_the_seed():
     a, b = InputEncoding(spec)(x), InputEncoding(spec)(x)
     other = InputEncoding(spec.replace(fourier_seed=6))(x)
     assert a.shape == (4, 32) and torch.equal(a, b) and not torch.equal(a, other)
-    bmat = InputEncoding(spec)._b
+    bmat = InputEncoding(spec).fourier_matrix
     torch.testing.assert_close(a[:, :16], torch.cos(2 * math.pi * x @ bmat.T))
     assert build(spec).param_shapes()["layers.0.weight"] == (32, 32)

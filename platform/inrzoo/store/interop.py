@@ -23,6 +23,7 @@ import hashlib
 import io
 import json
 import math
+import posixpath
 from collections.abc import Iterable, Sequence
 from pathlib import PurePosixPath
 from typing import Any
@@ -155,6 +156,16 @@ DEFAULT_ARCHS = {"keras": ("relu_mlp", {}), "inr2vec": ("siren", {}), "fit_a_nef
                  "dwsnets": ("siren", IMAGE_SIREN), "nfn": ("siren", IMAGE_SIREN)}
 
 
+def source_stems(uris: Sequence[str]) -> dict[str, str]:
+    """Row ids for imported files: their paths below the sources' common folder, without the
+    suffix. Zoos such as DWSNets name every file alike (`<label>/<n>/permanent_ckpt.pth`), so
+    the file's stem alone would repeat."""
+    paths = {uri: PurePosixPath(uri.split("://", 1)[-1]) for uri in uris}
+    parents = [str(path.parent) for path in paths.values()]
+    common = PurePosixPath(posixpath.commonpath(parents)) if len(set(parents)) > 1 else None
+    return {uri: (str(path.relative_to(common).with_suffix("")) if common else path.stem) for uri, path in paths.items()}
+
+
 def import_weights(kind: str, sources: Iterable[str], dest: str, *, arch: Any = None, label_names: Sequence[str] | None = None,
                    split: str | None = None, storage_options: dict | None = None,
                    source_options: dict | None = None, **create_options: Any) -> WeightWriter:
@@ -177,11 +188,13 @@ def import_weights(kind: str, sources: Iterable[str], dest: str, *, arch: Any = 
         arch = ArchSpec.default(name, **overrides)
     layout = ArchLayout.from_spec(arch)
     listing, results = [], []
+    sources = list(sources)
+    stems = source_stems(sources)
     for uri in sources:
         data = _read_bytes(uri, source_options)
         digest = hashlib.sha256(data).hexdigest()
         for k, (params, label, meta) in enumerate(READERS[kind](data, uri, layout)):
-            stem = PurePosixPath(uri).stem
+            stem = stems[uri]
             if label is not None and label_names is not None:
                 label = label_names[int(label)]
             row_split = split if split is not None else meta.pop("split", None)

@@ -155,8 +155,8 @@ class WeightData(DataSource):
     def batches(self, split: str, batch_size: int, *, rank: int = 0, world: int = 1, epoch: int = 0,
                 seed: int = 0, shuffle: bool = False, drop_last: bool = False) -> Iterator[WeightBatch]:
         view = shard(self.views[split], rank, world) if world > 1 else self.views[split]
-        if len(view) == 0:
-            return iter(())
+        if len(view) == 0 or (drop_last and len(view) < batch_size):
+            return iter(())  # no full batch (a DataLoader over zero batches would refuse to shuffle)
         order = torch.Generator().manual_seed(seed * 100_003 + epoch)
         loader = view.loader(batch_size, shuffle=shuffle, drop_last=drop_last, generator=order)
         return (WeightBatch.from_loader(item) for item in loader)

@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from inrzoo.store.storage import is_transient
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -42,17 +44,6 @@ def with_retries(action: Callable[[], T], what: str, store: str, attempts: int, 
             time.sleep(delay)
             delay *= 2
     raise AssertionError("unreachable")
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Connection-level failures: OSError (aiohttp's included) and botocore's transport errors."""
-    if isinstance(exc, (OSError, TimeoutError, ConnectionError)):
-        return True
-    try:
-        from botocore.exceptions import ConnectionError as BotoConnectionError, HTTPClientError
-    except ImportError:
-        return False
-    return isinstance(exc, (BotoConnectionError, HTTPClientError))
 
 
 def store_name(uri: str, storage_options: dict[str, Any]) -> str:

@@ -29,7 +29,7 @@ from inrzoo.store.layout import (
     parse_version,
 )
 from inrzoo.store.schema import ArchLayout, concurrently, group_path, read_selections, settled
-from inrzoo.store.storage import Location, StoreError
+from inrzoo.store.storage import Location, StoreError, is_transient
 from inrzoo.store.validate import DatasetInfo, arch_attrs, check_array, check_known_spec, check_rows, root_info
 
 _MISSING = (FileNotFoundError, KeyError, zarr.errors.NodeTypeValidationError, zarr.errors.ArrayNotFoundError,
@@ -195,6 +195,8 @@ def read_region(arrays: dict[str, zarr.Array], selection: Any, uri: str) -> dict
     results = read_selections([(a, orthogonal) for a in arrays.values()], settle=True)
     for (path, array), result in zip(arrays.items(), results):
         if isinstance(result, BaseException):
+            if is_transient(result):  # the store did not answer: the caller's retries decide, not "corrupt"
+                raise result
             raise _read_error(array, path, selection, result, uri) from result
     return dict(zip(arrays, results))
 

@@ -7,6 +7,7 @@ really accepts, and an unused one is an error that names it and the URI.
 
 from __future__ import annotations
 
+import gzip
 import inspect
 from dataclasses import dataclass
 from typing import Any
@@ -118,3 +119,17 @@ class Location:
     def remove(self) -> None:
         if self.fs.exists(self.path):
             self.fs.rm(self.path, recursive=True)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Connection-level failures: OSError (aiohttp's included) and botocore's transport errors.
+    Bytes that do not decode (gzip's BadGzipFile is an OSError) are not transient."""
+    if isinstance(exc, (gzip.BadGzipFile, EOFError)):
+        return False
+    if isinstance(exc, (OSError, TimeoutError, ConnectionError)):
+        return True
+    try:
+        from botocore.exceptions import ConnectionError as BotoConnectionError, HTTPClientError
+    except ImportError:
+        return False
+    return isinstance(exc, (BotoConnectionError, HTTPClientError))

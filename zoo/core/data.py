@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import logging
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterator
 
@@ -125,3 +126,18 @@ def spec_from_dict(kind: str, data: dict[str, Any]) -> Any:
     from inrzoo.zoo.core.registry import resolve
 
     return configlib.from_dict(resolve("data", kind).spec_class, data, source=f"{kind} spec")
+
+
+class TensorBatch:
+    """Mixin for a batch dataclass of tensors (None allowed): `.to(device)` moves every field,
+    `.size` is the length of the first field. The core's loop needs only these two."""
+
+    @property
+    def size(self) -> int:
+        return int(getattr(self, dataclasses.fields(self)[0].name).shape[0])
+
+    def to(self, device: Any):
+        if device is None:
+            return self
+        return dataclasses.replace(self, **{f.name: None if getattr(self, f.name) is None else getattr(self, f.name).to(device)
+                                            for f in dataclasses.fields(self)})

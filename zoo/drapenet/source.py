@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from inrzoo.zoo.core.data import SPLITS, DataSection, DataSource
+from inrzoo.zoo.core.data import SPLITS, DataSection, DataSource, TensorBatch
 from inrzoo.zoo.drapenet.data import GarmentSamples, GarmentSamplesConfig, prepare_samples, read_record
 
 
@@ -42,7 +42,7 @@ class GarmentSpec:
 
 
 @dataclass
-class GarmentBatch:
+class GarmentBatch(TensorBatch):
     """B garments: encoder points [B, Pe, 3], queries [B, Pd, 3], clipped UDF [B, Pd], gradients [B, Pd, 3]."""
 
     surface: Tensor
@@ -50,16 +50,6 @@ class GarmentBatch:
     distances: Tensor
     gradients: Tensor
     rows: Tensor
-
-    @property
-    def size(self) -> int:
-        return int(self.surface.shape[0])
-
-    def to(self, device: torch.device | str | None) -> "GarmentBatch":
-        if device is None:
-            return self
-        return GarmentBatch(*(t.to(device) for t in (self.surface, self.queries, self.distances, self.gradients)),
-                            self.rows.to(device))
 
     @classmethod
     def collate(cls, items: list[dict[str, Tensor]]) -> "GarmentBatch":

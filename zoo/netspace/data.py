@@ -26,7 +26,7 @@ import torch
 from inrzoo.classifiers import ImageSplits, load_digits_splits
 from inrzoo.inr import ClassifierSpec, build, flatten_params, spec_from_dict
 from inrzoo.store import WeightDataset, open_weights
-from inrzoo.zoo.core.data import DataSection, DataSource
+from inrzoo.zoo.core.data import DataSection, DataSource, TensorBatch
 from inrzoo.zoo.core.weights import WeightData, split_views
 
 CLASSIFIER_COLLECTION = "sklearn-digits-classifiers"
@@ -77,25 +77,14 @@ class ClassifierZooMake:
 
 
 @dataclass
-class NetBatch:
-    flat: torch.Tensor  # [B, P_max] canonical parameter rows, zero-padded
+class NetBatch(TensorBatch):
+    flat: torch.Tensor  # [B, P_max] canonical parameter rows, zero-padded (first field: the batch size)
     arch_ids: torch.Tensor  # [B] ClassId of each network
     rows: torch.Tensor  # [B] dataset rows
     images: torch.Tensor | None = None  # [N, C, S, S] (classifier zoos)
     labels: torch.Tensor | None = None  # [N]
     teacher_flat: torch.Tensor | None = None  # [1, P_max] the fixed teacher (classifier zoos)
     teacher_arch: torch.Tensor | None = None  # [1]
-
-    @property
-    def size(self) -> int:
-        return int(self.arch_ids.shape[0])
-
-    def to(self, device: torch.device | str | None) -> "NetBatch":
-        if device is None:
-            return self
-        move = lambda t: None if t is None else t.to(device)  # noqa: E731
-        return NetBatch(move(self.flat), move(self.arch_ids), move(self.rows), move(self.images), move(self.labels),
-                        move(self.teacher_flat), move(self.teacher_arch))
 
 
 class NetZooData(DataSource):

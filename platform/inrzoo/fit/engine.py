@@ -15,7 +15,6 @@ another: a batched fit gives every shape the weights it gets alone.
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -27,16 +26,15 @@ from inrzoo.fit.config import FitConfig
 from inrzoo.fit.fused import FusedMLP, choose_kernel
 from inrzoo.fit.losses import FitLoss, eikonal
 from inrzoo.fit.optim import EarlyStopping, PlateauSchedule, adam_update
+from inrzoo.fit.progress import FitProgress
 from inrzoo.fit.rows import RowState, initial_params
 from inrzoo.fit.schedule import lr_factor
 from inrzoo.fit.streams import SampleStreams
 from inrzoo.inr import Architecture, unflatten_params
 
 Params = dict[str, torch.Tensor]
-logger = logging.getLogger(__name__)
 
 CHECK_EVERY = 256  # chosen: steps between reads of which shapes failed mid-epoch
-PROGRESS_SECONDS = 30.0
 FITTING, NON_FINITE, GROWTH, EARLY, MAX_EPOCHS, MAX_STEPS, SURFACE_TARGET = range(7)
 REASONS = {NON_FINITE: "diverged", GROWTH: "diverged", EARLY: "early_stopping", MAX_EPOCHS: "max_epochs",
            MAX_STEPS: "max_steps", SURFACE_TARGET: "surface_target"}
@@ -118,7 +116,8 @@ class GroupFitter:
         self.records = [ShapeRecord() for _ in range(k)]
         self.history: list[tuple[np.ndarray, np.ndarray]] = []  # (shapes, epoch losses) per epoch end
         self.t = 0
-        self.started = self.logged = time.perf_counter()
+        self.started = time.perf_counter()
+        self.progress = FitProgress(arch.spec.label, self.steps_per_epoch, cfg)
 
     # --- the step: tensor work only ----------------------------------------------------------
     def step(self) -> None:
@@ -225,7 +224,7 @@ class GroupFitter:
             done_h, epochs_h = done_h[keep], epochs_h[keep]
         if done_h.any():
             self.data.start_epoch(self.live[done_h], epochs_h[done_h].astype(np.int64))
-        self._progress()
+        self.progress.update(self.t, self.live, self.steps_per_epoch, loss_h[~stopped])
 
     def _stop(self, which: np.ndarray, code, loss, first, fail_step, epochs, lr) -> None:
         """Record the shapes of rows `which` as stopped and keep their parameters."""
@@ -242,14 +241,6 @@ class GroupFitter:
             elif code[j] == GROWTH:
                 rec.failed = (f"loss diverged: epoch {int(epochs[j])} loss {loss[j]:.3g} > "
                               f"{self.cfg.divergence_factor:g} x first epoch {first[j]:.3g}")
-
-    def _progress(self) -> None:
-        now = time.perf_counter()
-        if now - self.logged < PROGRESS_SECONDS:
-            return
-        self.logged = now
-        logger.info("fit %s: step %d, %d of %d shapes still fitting, %.1f s", self.arch.spec.label, self.t,
-                    len(self.live), len(self.records), now - self.started)
 
     def _finish_records(self) -> None:
         if not self.history:

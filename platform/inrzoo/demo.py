@@ -23,7 +23,7 @@ from inrzoo.pipeline.report import summary_table
 from inrzoo.render import comparison_grid
 from inrzoo.store import open_weights
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("inrzoo.demo")  # not __name__: run as -m it is "__main__", outside inrzoo's handler
 
 
 def bundled_collection() -> Path:

@@ -114,6 +114,9 @@ class RuntimeConfig:
     # Order in which pending units are fitted: "listing", or "labels" (round robin over the labels
     # of the units' first rows, so that a conversion stopped part-way covers every class).
     schedule: Literal["listing", "labels"] = "listing"
+    # Ray Data's own progress report (operators, tasks, resources every few seconds): off by
+    # default, as inrzoo logs shape-level lines; true (or env INRZOO_RAY_PROGRESS=1) brings it back.
+    ray_progress: bool = False
 
 
 @dataclass

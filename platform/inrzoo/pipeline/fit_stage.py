@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from inrzoo.fit import OK, FitResult, fit_batch
+from inrzoo.logs import show_progress
 from inrzoo.pipeline.config import ResolvedConversion
-from inrzoo.pipeline.prepare import PreparedShape
+from inrzoo.pipeline.prepare import PreparedShape, unpack
 from inrzoo.pipeline.quality import shape_quality
 from inrzoo.pipeline.retry import store_name, with_retries
 from inrzoo.store import RowResult, WeightWriter, results_from_fit
@@ -93,6 +94,7 @@ class FitWorker:
     def __init__(self, conv: ResolvedConversion):
         import torch
 
+        show_progress()  # in a Ray actor: the engine's fit lines reach the driver's log (log_to_driver)
         self.conv = conv
         runtime = conv.config.runtime
         # One intra-op thread count for every executor: the same floating-point reduction order,
@@ -114,7 +116,7 @@ class FitWorker:
         """The shapes of several units fitted together (runtime.units_per_fit), then each unit
         written as its own region; one summary per unit, with its share of the fitting time."""
         started = time.perf_counter()
-        prepared: list[PreparedShape] = [p for unit in units for p in unit["prepared"]]
+        prepared: list[PreparedShape] = [p for unit in units for p in unpack(unit["prepared"])]
         results = fit_unit(prepared, self.conv, self.threads)
         fit_seconds = time.perf_counter() - started
         runtime = self.conv.config.runtime
@@ -137,7 +139,7 @@ class UnitBatchWorker(FitWorker):
     def __call__(self, batch: Any) -> Any:  # pandas.DataFrame -> pandas.DataFrame
         import pandas as pd
 
-        units = [{"start": start, "stop": stop, "prepared": list(prepared)}
+        units = [{"start": start, "stop": stop, "prepared": prepared}
                  for start, stop, prepared in zip(batch["start"], batch["stop"], batch["prepared"])]
         return pd.DataFrame(self.fit_units(units))
 

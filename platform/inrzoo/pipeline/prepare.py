@@ -9,6 +9,7 @@ never stops the job.
 from __future__ import annotations
 
 import hashlib
+import pickle
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,18 @@ class PreparedShape:
     seconds: float = 0.0
     stream_seed: int = 0
     meta: dict[str, Any] = field(default_factory=dict)  # kept in the row's meta (augment_scale)
+
+
+def pack(prepared: list[PreparedShape]) -> bytes:
+    """A unit's prepared shapes as one bytes value, the form in which they travel from a prepare
+    task to a fitting actor: Arrow stores bytes as they are, whereas a column of these
+    dataclasses has no Arrow type (Ray Data warned, then pickled them anyway). Protocol 5 keeps
+    the sample arrays' buffers whole. Only the conversion's own prepare tasks make these bytes."""
+    return pickle.dumps(prepared, protocol=5)
+
+
+def unpack(data: bytes) -> list[PreparedShape]:
+    return pickle.loads(data)
 
 
 def shape_seed(seed: int, shape_id: str) -> int:

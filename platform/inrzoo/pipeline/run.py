@@ -8,6 +8,7 @@ Re-running the same conversion resumes it: only units with pending rows are sche
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import os
 import time
@@ -17,14 +18,17 @@ from typing import Any, Iterator
 import numpy as np
 
 from inrzoo import collections as shape_collections
+from inrzoo.logs import show_progress
 from inrzoo.pipeline.augment import expand_listing
 from inrzoo.pipeline.config import ConvertConfig, ResolvedConversion, resolve
 from inrzoo.pipeline.fit_stage import FitWorker, UnitBatchWorker
-from inrzoo.pipeline.prepare import prepare_shape
+from inrzoo.pipeline.prepare import pack, prepare_shape
 from inrzoo.pipeline.progress import Progress
 from inrzoo.pipeline.resume import open_or_create
 from inrzoo.pipeline.retry import store_name, with_retries
 from inrzoo.store import STATUS_CODES
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -55,9 +59,14 @@ def list_shapes(cfg: ConvertConfig) -> list[dict[str, Any]]:
 
 
 def prepare_unit(unit: dict[str, Any], conv: ResolvedConversion) -> dict[str, Any]:
-    """Ray Data map: the rows of one unit -> their prepared shapes (CPU work, no fitting)."""
+    """Ray Data map: the rows of one unit -> their prepared shapes, packed (CPU work, no fitting)."""
+    show_progress()  # in a Ray worker: this process's lines reach the driver's log (log_to_driver)
+    started = time.perf_counter()
     prepared = [prepare_shape(ref, int(row), conv) for row, ref in zip(unit["rows"], unit["refs"])]
-    return {"start": unit["start"], "stop": unit["stop"], "prepared": prepared}
+    failed = sum(p.status != "ok" for p in prepared)
+    log.info("prepared rows %d:%d for fitting (%d ok, %d failed) in %.1f s", unit["start"], unit["stop"],
+             len(prepared) - failed, failed, time.perf_counter() - started)
+    return {"start": unit["start"], "stop": unit["stop"], "prepared": pack(prepared)}
 
 
 def ensure_ray(cfg: ConvertConfig) -> None:
@@ -82,7 +91,7 @@ def ensure_ray(cfg: ConvertConfig) -> None:
         # a later `ray start` requires tokens for `ray job submit` (docs/services.md).
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")
         ray.init(address="local", num_cpus=min(2, os.cpu_count() or 1), include_dashboard=False,
-                 object_store_memory=cfg.runtime.object_store_memory)
+                 object_store_memory=cfg.runtime.object_store_memory, log_to_driver=True)
 
 
 def gpus_per_worker(cfg: ConvertConfig) -> float:
@@ -106,6 +115,9 @@ def run_conversion(cfg: ConvertConfig, tracker: Any | None = None) -> Conversion
     if cfg.runtime.schedule == "labels":
         units = labels_round_robin(units)
     scheduled = sum(len(u["rows"]) for u in units)
+    # The first shape-level line: right after the listing, before Ray starts (seconds in).
+    log.info("[inrzoo] listed %d shapes: %d rows to fit in %d units (%d done before)%s", len(refs), scheduled,
+             len(units), writer.num_rows - scheduled, ", fitting..." if units else "; nothing to fit")
     progress = Progress(total=scheduled, already_done=writer.num_rows - scheduled)
     for summary in _execute(units, conv):
         progress.update(summary)
@@ -142,6 +154,7 @@ def _execute(units: list[dict[str, Any]], conv: ResolvedConversion) -> Iterator[
     import ray
 
     ensure_ray(cfg)
+    quiet_ray_data(cfg)
     gpus = gpus_per_worker(cfg)
     if gpus > 0:
         conv = resolve_on_device(conv, "cuda")
@@ -158,7 +171,31 @@ def _execute(units: list[dict[str, Any]], conv: ResolvedConversion) -> Iterator[
         ds = ds.map_batches(UnitBatchWorker, batch_size=cfg.runtime.units_per_fit, batch_format="pandas", **fitting)
     else:
         ds = ds.map(FitWorker, **fitting)
-    yield from ds.iter_rows()
+    # Each unit's summary as soon as its block is out: iter_rows prefetches a block, which held
+    # every unit's progress line back until the next unit had finished too.
+    for batch in ds.iter_batches(batch_size=None, prefetch_batches=0, batch_format="pandas"):
+        yield from batch.to_dict("records")
+
+
+def quiet_ray_data(cfg: ConvertConfig) -> None:
+    """Ray Data's progress report (every operator's tasks and resources, every few seconds) off
+    unless runtime.ray_progress or INRZOO_RAY_PROGRESS=1: inrzoo logs shape-level lines (listing,
+    prepared units, fit progress, finished units). Ray Data says once, as a warning, that its
+    bars are off; that is no problem, so its progress logger only passes errors.
+
+    One alarming line is Ray's and cannot be turned off alone (it is a C++ log line), so it is
+    explained in the log before it comes: core_worker's "constructor arguments in the object
+    store and max_restarts > 0". Every Ray Data actor pool passes its operator's arguments by
+    reference (ray-project/ray#57733), and the operator holds them while it runs, so actor
+    restarts (kept: a fitting actor killed for memory is replaced) still find them."""
+    from ray.data import DataContext
+
+    shown = cfg.runtime.ray_progress or os.environ.get("INRZOO_RAY_PROGRESS", "0") not in ("", "0")
+    DataContext.get_current().enable_progress_bars = shown
+    logging.getLogger("ray.data._internal.progress").setLevel(logging.NOTSET if shown else logging.ERROR)
+    log.info("[inrzoo] Ray logs a core_worker error \"... max_restarts > 0\" as the fitting actors start: a known "
+             "Ray Data message (ray-project/ray#57733), not a problem here%s",
+             "" if shown else "; Ray Data progress lines are off (runtime.ray_progress=true shows them)")
 
 
 def resolve_on_device(conv: ResolvedConversion, device: str) -> ResolvedConversion:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -188,7 +189,11 @@ def log_dataset_input(uri: str, digest: str, name: str, context: str) -> None:
 
     uri = redact_text(uri)
     try:
-        source = resolve_dataset_source(uri)
+        with warnings.catch_warnings():
+            # MLflow 3 registers its local-file source class twice and then warns, for every
+            # local path, that the path "can be interpreted in multiple ways" (both the same).
+            warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
+            source = resolve_dataset_source(uri)
     except Exception:  # a URI scheme MLflow has no source type for: keep it as an HTTP-like URL
         from mlflow.data.http_dataset_source import HTTPDatasetSource
 

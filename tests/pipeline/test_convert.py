@@ -12,6 +12,12 @@ from inrzoo.store import STATUS_CODES, WeightWriter, open_weights
 pytestmark = pytest.mark.slow
 
 
+def plt_image(path: str) -> np.ndarray:
+    from inrzoo.render import pyplot
+
+    return pyplot().imread(path)
+
+
 def stored_params(uri: str) -> dict[str, np.ndarray]:
     ds = open_weights(uri, status=None)
     return {name: np.asarray(arr[:]) for name, arr in ds.groups[0].arrays.items()}
@@ -34,9 +40,17 @@ def test_conversion_records_the_broken_mesh_and_tracks_the_run(local_ray, mesh_f
     run = mlflow.get_run(report.mlflow_run_id)
     assert run.data.params["fit.max_epochs"] == "2" and run.data.params["preset"] == "davies"
     assert run.data.metrics["shapes_ok"] == 4 and run.data.metrics["shapes_failed"] == 1
-    assert "surface_error_median" in run.data.metrics
+    metrics = run.data.metrics
+    for name in ("surface_error_median", "surface_error_p93", "surface_error_max"):  # legible in the UI too
+        assert metrics[f"{name}_x1000"] == pytest.approx(1000 * metrics[name])
+    assert "fraction_below_0.003" in metrics and "fraction_above_0.01" in metrics
     artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(report.mlflow_run_id)}
-    assert {"surface_error_histogram.png", "README.md", "resolved_config.yaml"} <= artifacts
+    assert {"surface_error_histogram.png", "originals_and_reconstructions.png", "README.md",
+            "resolved_config.yaml"} <= artifacts
+    picture = plt_image(mlflow.artifacts.download_artifacts(run_id=report.mlflow_run_id,
+                                                            artifact_path="originals_and_reconstructions.png",
+                                                            dst_path=str(tmp_path / "art")))
+    assert picture.shape[1] >= 4 * 96 and picture.shape[0] >= 2 * 96  # 4 ok rows: originals above INRs
     inputs = run.inputs.dataset_inputs
     assert len(inputs) == 1 and inputs[0].dataset.digest
 

@@ -48,26 +48,56 @@ def summary_table(report: Any) -> str:
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
 
-def histogram_png(errors: np.ndarray, path: str, title: str = "Surface error per shape") -> None:
-    import matplotlib
+def quality_x1000(q: dict[str, float]) -> dict[str, float]:
+    """The surface-error figures times 1000 (`surface_error_median_x1000`, ...): errors of a few
+    thousandths read as 0.00 in the MLflow UI, which rounds to two decimals."""
+    return {f"{name}_x1000": 1000.0 * value for name, value in q.items() if name.startswith("surface_error_")}
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
+def histogram_figure(errors: np.ndarray, title: str = "Surface error per shape") -> Any:
+    """The histogram (log x) with Davies' thresholds marked, each labelled with how many of
+    these shapes lie beyond it."""
+    from inrzoo.render.meshes import pyplot
+
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
     positive = errors[errors > 0]
     if positive.size:
         low, high = math.log10(positive.min()), math.log10(max(positive.max(), PAPER_THRESHOLDS[1]))
         ax.hist(positive, bins=np.logspace(low - 0.1, high + 0.1, 30), color="#4477aa")
     ax.set_xscale("log")
-    for threshold in PAPER_THRESHOLDS:
-        ax.axvline(threshold, color="#cc3311", linestyle="--", linewidth=1)
+    below, above = int(np.sum(errors < PAPER_THRESHOLDS[0])), int(np.sum(errors > PAPER_THRESHOLDS[1]))
+    labels = (f"{PAPER_THRESHOLDS[0]:g}: {below} of {errors.size} shapes below (paper 93%)",
+              f"{PAPER_THRESHOLDS[1]:g}: {above} of {errors.size} shapes above (paper none)")
+    for threshold, label, style in zip(PAPER_THRESHOLDS, labels, ("--", ":")):
+        ax.axvline(threshold, color="#cc3311", linestyle=style, linewidth=1, label=label)
+    ax.legend(fontsize=7, loc="upper right")
     ax.set_xlabel("surface error (mean |f| on the surface, unit-sphere frame)")
     ax.set_ylabel("shapes")
-    ax.set_title(f"{title} (n={errors.size})")
+    ax.set_title(f"{title} ({errors.size} shapes)")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
+
+
+def histogram_png(errors: np.ndarray, path: str, title: str = "Surface error per shape") -> None:
+    from inrzoo.render.meshes import save_figure
+
+    save_figure(histogram_figure(errors, title), path, dpi=120)
+
+
+def comparison_png(uri: str, storage_options: dict[str, Any] | None, path: str, rows: int = 8,
+                   size: int = 96) -> int:
+    """Originals (sphere-traced source meshes) above their INRs for the first `rows` fitted rows
+    of a dataset, `size` pixels square each (inrzoo.render.render_grid); returns how many
+    columns were drawn (0: no fitted row, no file)."""
+    from inrzoo.render import render_grid
+    from inrzoo.store import open_weights
+
+    dataset = open_weights(uri, storage_options)
+    count = min(rows, len(dataset))
+    if count:
+        render_grid(dataset, range(count), path, size=size, originals=True)
+    return count
 
 
 def dataset_digest(writer: Any) -> str:

@@ -18,6 +18,13 @@ def test_presets_pair_normalization_sampler_and_fit():
     assert inr2vec.fit.arch.name == "siren" and inr2vec.fit.max_steps == 500
 
 
+def test_parameters_are_stored_in_float16_by_default_and_fitted_in_float32():
+    conv = resolve(load_convert_config(None, ["preset=davies"]))
+    assert conv.config.output.dtype == "float16" and conv.fit.dtype == "float32"
+    kept = resolve(load_convert_config(None, ["output.dtype=float32"]))
+    assert kept.config.output.dtype == "float32"
+
+
 def test_fit_overrides_merge_into_the_preset_and_seed_is_shared():
     conv = resolve(load_convert_config(None, ["fit.max_epochs=7", "fit.optimizer.lr=0.001", "seed=5"]))
     assert conv.fit.max_epochs == 7 and conv.fit.optimizer.lr == 0.001

@@ -5,6 +5,7 @@ from __future__ import annotations
 import mlflow
 import numpy as np
 import pytest
+import torch
 
 from inrzoo.pipeline import convert
 from inrzoo.store import STATUS_CODES, WeightWriter, open_weights
@@ -35,6 +36,9 @@ def test_conversion_records_the_broken_mesh_and_tracks_the_run(local_ray, mesh_f
     assert all(0.0 <= r.metrics["fscore"] <= 1.0 for r in ok[:])  # the zero-level-set check ran
     assert {r.label_name for r in ok[:]} == {"part", "block"}
     assert ds.attrs["config"]["fit"]["max_epochs"] == 2  # the resolved config travels with the data
+    # Stored in float16 by default (fitted in float32); readers still get float32 tensors.
+    assert ds.groups[0].dtype == "float16" and ds.attrs["config"]["fit"]["dtype"] == "float32"
+    assert all(p.dtype == torch.float32 for p in ok[0].params.values())
 
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
     run = mlflow.get_run(report.mlflow_run_id)

@@ -112,7 +112,8 @@ def test_sigterm_marks_the_run_killed_and_a_resume_closes_runs_left_running(tmp_
                 f"tracking.tracking_uri=sqlite:///{db}", "tracking.experiment=crash"]
 
     out = tmp_path / "stopped.zarr"
-    slow = subprocess.Popen([sys.executable, "-c", KILLED, *tracked(out), "fit.max_epochs=400"], stdout=subprocess.PIPE,
+    slow = subprocess.Popen([sys.executable, "-c", KILLED, *tracked(out), "fit.max_epochs=100000",
+                             "fit.early_stopping.enabled=false"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env={**os.environ, "INRZOO_STATE_DIR": str(tmp_path)})
     deadline = time.monotonic() + 240
     while not (out / "zarr.json").exists() or not runs_of(db, out):

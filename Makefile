@@ -6,7 +6,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.inrzoo-installed
 PYTEST_ARGS ?=
 
-.PHONY: install test test-unit demo lock services-up services-down clean
+.PHONY: install browser test test-unit demo lock services-up services-down clean
 
 install: $(STAMP)
 
@@ -21,7 +21,12 @@ $(STAMP): requirements.lock pyproject.toml setup.py
 	$(PIP) check
 	touch $(STAMP)
 
-test: install
+# Debian's chromium and chromedriver for the MLflow UI test (apt-get, as root or with sudo -n);
+# without them that one test skips and says why.
+browser:
+	infra/local/browser ensure
+
+test: install browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: install

@@ -49,6 +49,13 @@ def test_environment_and_remembered_secrets_are_cut_from_texts(monkeypatch):
     assert redact_text("short 1 2") == "short 1 2"
 
 
+def test_the_shells_working_directory_is_not_a_password(monkeypatch, tmp_path):
+    monkeypatch.setenv("PWD", str(tmp_path))  # "pwd" is a password word; $PWD is a folder
+    monkeypatch.setenv("DB_PWD", "hunter2-hunter2")
+    text = f"writing {tmp_path}/out.zarr with hunter2-hunter2"
+    assert redact_text(text) == f"writing {tmp_path}/out.zarr with {REDACTED}"
+
+
 def test_overrides_and_log_records_are_redacted(monkeypatch, caplog):
     assert redact_overrides(["output.storage_options.secret=abcdefgh", "fit.max_epochs=3"]) == [
         f"output.storage_options.secret={REDACTED}", "fit.max_epochs=3"]

@@ -34,6 +34,9 @@ _SECRET_WORDS = {"key", "auth", "pwd", "sig", "sas"}
 _URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/@\s?#]+)@")
 _QUERY_SECRET = re.compile(r"(?P<name>[?&;](?:[A-Za-z0-9_.\-]*?)(?:signature|credential|token|secret|password|"
                            r"sig|key|auth)[A-Za-z0-9_.\-]*=)(?P<value>[^&;#\s'\"]+)", re.IGNORECASE)
+# The shell's working directories: "pwd" is a password word, but these name a folder, and
+# redacting them would blank every path under the current directory in every log line.
+_NOT_SECRET_VARIABLES = {"PWD", "OLDPWD"}
 _remembered: set[str] = set()
 
 
@@ -57,7 +60,8 @@ def remember(*values: Any) -> None:
 
 def environment_secrets(environ: Mapping[str, str] | None = None) -> set[str]:
     environ = os.environ if environ is None else environ
-    return {v for k, v in environ.items() if is_secret_key(k) and len(v) >= MIN_SECRET_CHARS}
+    return {v for k, v in environ.items()
+            if k not in _NOT_SECRET_VARIABLES and is_secret_key(k) and len(v) >= MIN_SECRET_CHARS}
 
 
 def secret_values(data: Any = None, environ: Mapping[str, str] | None = None) -> set[str]:

@@ -7,6 +7,7 @@ from a JSON config and loads its weights from a safetensors artifact, so loading
 
 from __future__ import annotations
 
+import logging
 import operator
 import subprocess
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from inrzoo import tracking
+
+log = logging.getLogger(__name__)
 
 COMPARATORS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 
@@ -71,6 +74,8 @@ def log_model_from_code(code_path: Path, artifacts: dict[str, str], *, registere
         client.set_model_version_tag(registered_name, version.version, key, value)
     if description:
         client.update_model_version(registered_name, version.version, description=description)
+    link = tracking.ui_url(mlflow.get_tracking_uri(), f"models/{registered_name}/versions/{version.version}")
+    log.info("registered %s version %s%s", registered_name, version.version, f": {link}" if link else "")
     return version
 
 

@@ -9,9 +9,11 @@ converting, training and registering never need a service.
         if run is not None:        # None when tracking is disabled
             run.log_params(resolved_config)
 
-Experiments are marked as model-development experiments (the UI then opens on the runs table,
-not on GenAI traces) and get a description; runs get readable names and descriptions. A run
-with a `resume_key` that an earlier attempt left unfinished is continued, not duplicated.
+Experiments are marked as model-development experiments and get a description; runs get
+readable names and descriptions. A run with a `resume_key` that an earlier attempt left
+unfinished is continued, not duplicated. MLflow 3.17's UI opens every experiment in its GenAI
+view whatever the kind tag says (a browser's view is a per-browser setting, GenAI by default),
+so the links jobs log (`ui_url`) ask for the model-training view, where the runs table is.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ KIND_TAG = "inrzoo.kind"
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 MODEL_DEVELOPMENT = "custom_model_development"
 NOTE_TAG = "mlflow.note.content"
+# The UI's view switch as a URL parameter: runs, metrics and artifacts instead of traces.
+MODEL_TRAINING_VIEW = "workflowType=machine_learning"
 
 
 @dataclass
@@ -60,6 +64,16 @@ def tracking_uri(explicit: str = "") -> str:
     if os.environ.get("MLFLOW_TRACKING_URI"):
         return os.environ["MLFLOW_TRACKING_URI"]
     return f"sqlite:///{state_dir() / 'mlflow.db'}"
+
+
+def ui_url(uri: str, page: str) -> str | None:
+    """The MLflow UI link to `page` ("experiments/1/runs/<id>", "models/<name>/versions/3") of the
+    tracking server at `uri`, in the model-training view; None when `uri` is not a server."""
+    if not uri.startswith(("http://", "https://")):
+        return None
+    from inrzoo.redact import redact_text
+
+    return redact_text(f"{uri.rstrip('/')}/#/{page}?{MODEL_TRAINING_VIEW}")
 
 
 def use_experiment(uri: str, name: str, description: str = "") -> str:
@@ -131,6 +145,8 @@ def tracked_run(cfg: TrackingConfig, *, experiment: str, name: str, kind: str, d
     import mlflow
 
     uri = tracking_uri(cfg.tracking_uri)
+    # MLflow's own end-of-run links open the GenAI view; ours (below) open the runs.
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     experiment_id = use_experiment(uri, cfg.experiment or experiment, experiment_description)
     previous = _unfinished_run(experiment_id, resume_key) if resume_key else None
     text = "\n\n".join(part for part in (description, cfg.description) if part)
@@ -140,6 +156,9 @@ def tracked_run(cfg: TrackingConfig, *, experiment: str, name: str, kind: str, d
             log.info("continuing MLflow run %s (%s)", previous, cfg.run_name or name)
         else:
             mlflow.set_tags({KIND_TAG: kind, **({RESUME_TAG: resume_key} if resume_key else {}), **(tags or {})})
+        link = ui_url(uri, f"experiments/{experiment_id}/runs/{run.info.run_id}")
+        if link:
+            log.info("MLflow run %r: %s", run.info.run_name, link)
         yield TrackedRun(run.info.run_id, uri, resumed=previous is not None)
 
 

@@ -33,6 +33,22 @@ def test_thin_parts_between_coarse_nodes_are_found():
     assert np.abs(thin_slab(pts)).max() < 1e-4
 
 
+def test_a_field_near_zero_everywhere_refines_a_bounded_random_subset_of_cells():
+    evaluated = []
+
+    def flat_sphere(points):  # every coarse cell passes the margin rule, as after a failed fit
+        evaluated.append(len(points))
+        return 1e-3 * (np.linalg.norm(points, axis=1) - 0.5)
+
+    pts = g.level_set_points(flat_sphere, 1_000, resolution=32, refine=4, rng=np.random.default_rng(4))
+    uncapped = (31 * 4 + 1) ** 3  # the fine nodes of every cell
+    assert sum(evaluated) < 32**3 + g.level_set.CELLS_PER_POINT * 1_000 * 125 + 30 * 1_200 < uncapped / 5
+    assert len(pts) == 1_000
+    np.testing.assert_allclose(np.linalg.norm(pts, axis=1), 0.5, atol=1e-4)
+    octants = np.bincount(((pts > 0) * [4, 2, 1]).sum(axis=1), minlength=8) / len(pts)
+    np.testing.assert_allclose(octants, 1 / 8, atol=0.04)  # still spread by area
+
+
 def test_torch_modules_use_autograd_and_empty_sets_give_no_points():
     class Sphere(torch.nn.Module):
         def forward(self, x):

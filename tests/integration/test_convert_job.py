@@ -17,7 +17,6 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pytest
-import s3fs
 
 from inrzoo.store import STATUS_CODES, open_weights
 
@@ -31,18 +30,6 @@ MESHES = {"part": ["nut_M8.stl", "Old_example011.stl", "Relay_SPDT_Omron_G6E.ply
 # The davies method on a budget of seconds; one shape per unit so that a job can stop half way.
 BUDGET = ["output.chunk_rows=1", "sampler.options.n=8192", "sampler.options.pool_size=40000", "fit.max_epochs=30",
           "fit.batch_size=512", "fit.escalation.ladder=[]", "eval.surface_points=2000"]
-
-
-@pytest.fixture(scope="module")
-def s3_meshes(object_store):
-    """The test meshes plus one broken file, uploaded once: s3://bucket/<prefix>/<label>/<file>."""
-    fs = s3fs.S3FileSystem(**object_store.storage_options)
-    prefix = object_store.uri("it-convert", uuid.uuid4().hex[:8], "meshes")
-    for label, names in MESHES.items():
-        for name in names:
-            fs.put_file(str(DATA / name), f"{prefix}/{label}/{name}")
-    fs.pipe_file(f"{prefix}/block/broken.stl", b"solid broken\n facet normal nan\n garbage")
-    return prefix
 
 
 class Jobs:
@@ -105,30 +92,13 @@ class Jobs:
         return {name: np.asarray(arr[:]) for name, arr in ds.groups[0].arrays.items()}
 
 
-@pytest.fixture(scope="module")
-def jobs(ray_head, object_store, mlflow_server):
-    return Jobs(ray_head, object_store, mlflow_server)
+def fitting_actor_pids(ray_head) -> list[int]:
+    """PIDs of this cluster's live fitting actors, asked of its own head (a search of /proc by
+    name would also find, and kill, another cluster's actors on the same machine)."""
+    from ray.util.state import list_actors
 
-
-@pytest.fixture(scope="module")
-def reference(jobs, s3_meshes):
-    """An uninterrupted run: the weights every interrupted run must end with."""
-    out = s3_meshes.replace("/meshes", "/reference.zarr")
-    job_id = jobs.run(s3_meshes, out)
-    return out, job_id, jobs.params(out)
-
-
-def processes_named(word: str) -> list[int]:
-    """PIDs whose command line (Ray sets actors' process titles) mentions `word`."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if word in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
+    actors = list_actors(address=ray_head.address, filters=[("state", "=", "ALIVE")], timeout=30)
+    return [actor.pid for actor in actors if "FitWorker" in actor.class_name]
 
 
 def assert_same_weights(jobs, out, reference_params):
@@ -169,7 +139,7 @@ def test_killed_worker_is_retried_and_the_result_is_unchanged(jobs, reference, s
     out = s3_meshes.replace("/meshes", "/killed.zarr")
     job_id = jobs.submit(s3_meshes, out)
     jobs.wait_for_rows(out, ok=1)
-    victims = processes_named("FitWorker")
+    victims = fitting_actor_pids(jobs.ray_head)
     assert victims, "no fitting actor process found"
     os.kill(victims[0], signal.SIGKILL)
     assert jobs.wait(job_id) == "SUCCEEDED", jobs.logs(job_id)

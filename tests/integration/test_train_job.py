@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import cloudpickle
@@ -94,12 +95,24 @@ class TrainJobs(Jobs):
         return status
 
 
-def test_stopped_training_resumes_from_its_training_state_and_registers_the_model(ray_head, object_store,
-                                                                                 mlflow_server, tmp_path, monkeypatch):
+@dataclass
+class ResumedTraining:
+    """What a training job stopped after its first training state and submitted again left."""
+    prefix: str
+    model_name: str
+    params: dict[str, torch.Tensor]
+    stopped_logs: str
+    logs: str
+    summary: dict
+
+
+def stop_and_resume_training(ray_head, object_store, mlflow_server, workdir: Path) -> ResumedTraining:
+    """Submit the toy model's training, stop it once a training state is in the store, submit it
+    again and wait for it to finish (the session fixture `resumed_training` runs this once)."""
     prefix = object_store.uri("it-train", uuid.uuid4().hex[:8])
     params = tiny_dataset(f"{prefix}/tiny.zarr", object_store.storage_options)
     model_name = f"linear-it-{uuid.uuid4().hex[:6]}"
-    config = job_config(tmp_path / "train.yaml", f"{prefix}/tiny.zarr", f"{prefix}/checkpoints",
+    config = job_config(workdir / "train.yaml", f"{prefix}/tiny.zarr", f"{prefix}/checkpoints",
                         object_store.endpoint_url, model_name)
     jobs = TrainJobs(ray_head, object_store, mlflow_server)
     fs = s3fs.S3FileSystem(**object_store.storage_options)
@@ -114,14 +127,21 @@ def test_stopped_training_resumes_from_its_training_state_and_registers_the_mode
     assert jobs.cli("stop", first).returncode == 0
     assert jobs.wait(first) == "STOPPED"
     stopped_logs = jobs.logs(first)
-    assert f"epoch {EPOCHS}/{EPOCHS}" not in stopped_logs  # it did stop half way
 
     second = jobs.submit(config)
     assert jobs.wait(second) == "SUCCEEDED", jobs.logs(second)
     logs = jobs.logs(second)
+    summary = json.loads(next(line for line in logs.splitlines() if line.startswith('{"run"')))
+    return ResumedTraining(prefix, model_name, params, stopped_logs, logs, summary)
+
+
+def test_stopped_training_resumes_from_its_training_state_and_registers_the_model(resumed_training, mlflow_server,
+                                                                                 monkeypatch):
+    prefix, model_name, params = resumed_training.prefix, resumed_training.model_name, resumed_training.params
+    logs, summary = resumed_training.logs, resumed_training.summary
+    assert f"epoch {EPOCHS}/{EPOCHS}" not in resumed_training.stopped_logs  # it did stop half way
     resumed = int(logs.split("resumed from the training state of epoch ")[1].split()[0])
     assert 1 <= resumed < EPOCHS and f"epoch {resumed + 1}/{EPOCHS}" in logs and f"epoch 1/{EPOCHS}" not in logs
-    summary = json.loads(next(line for line in logs.splitlines() if line.startswith('{"run"')))
     assert summary["epochs"] == EPOCHS and summary["registered"]["promoted"]
 
     # One MLflow run across both attempts: the epoch metric counts on from the checkpoint.

@@ -43,6 +43,7 @@ def test_conversion_records_the_broken_mesh_and_tracks_the_run(local_ray, mesh_f
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
     run = mlflow.get_run(report.mlflow_run_id)
     assert run.data.params["fit.max_epochs"] == "2" and run.data.params["preset"] == "davies"
+    assert run.info.run_name == "convert meshes davies"  # a plain folder is named by its last component
     assert run.data.metrics["shapes_ok"] == 4 and run.data.metrics["shapes_failed"] == 1
     metrics = run.data.metrics
     for name in ("surface_error_median", "surface_error_p93", "surface_error_max"):  # legible in the UI too

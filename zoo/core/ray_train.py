@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from inrzoo import config as configlib
+from inrzoo.ray_cluster import ensure_ray
 from inrzoo.zoo.core.checkpoint import load_training_state, save_training_state
 from inrzoo.zoo.core.data import open_data
 from inrzoo.zoo.core.job_config import TrainJobConfig
@@ -170,6 +171,9 @@ def fit(cfg: TrainJobConfig, mlflow_cfg: dict[str, str] | None = None, checkpoin
     from ray.train.torch import TorchTrainer
 
     os.environ.setdefault("RAY_TRAIN_ENABLE_V2_MIGRATION_WARNINGS", "0")
+    # Before the trainer would: it would take RAY_ADDRESS as is, and infra/local/up exports the
+    # job API URL there (inrzoo.ray_cluster).
+    ensure_ray(object_store_memory=None, max_cpus=None)
     trainer = TorchTrainer(
         train_loop_per_worker,
         train_loop_config={"config": configlib.to_dict(cfg), "mlflow": mlflow_cfg or {},

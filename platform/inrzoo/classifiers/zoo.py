@@ -202,9 +202,9 @@ def _execute(cfg: ClassifierZooConfig, units: list):
         return
     import ray
 
-    from inrzoo.pipeline.run import ensure_ray
+    from inrzoo.ray_cluster import ensure_ray
 
-    ensure_ray(cfg)  # reads cfg.runtime.ray_address and object_store_memory, as for conversions
+    ensure_ray(cfg.runtime.ray_address, cfg.runtime.object_store_memory)
     task = ray.remote(num_cpus=cfg.runtime.cpus_per_task)(train_unit)
     pending = [task.remote(cfg, start, stop, items) for start, stop, items in units]
     while pending:

@@ -9,6 +9,7 @@ config as artifacts.
 from __future__ import annotations
 
 import logging
+import posixpath
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,14 @@ EXPERIMENT_DESCRIPTION = ("Conversions of shape collections into weight datasets
                           "each run is one `inrzoo convert` / jobs/convert.py attempt.")
 
 
+def collection_label(collection: str, uri: str) -> str:
+    """What a run is named after: the collection's registry name, or for a plain folder or
+    bucket its last path component ("convert meshes fast", as the card's title does)."""
+    if collection != "folder":
+        return collection
+    return posixpath.basename(redact_text(str(uri)).rstrip("/")) or collection
+
+
 def convert(cfg: ConvertConfig) -> ConversionReport:
     """Convert `cfg.source` into the weight dataset `cfg.output.uri` (resuming if it exists).
 
@@ -53,7 +62,7 @@ def convert(cfg: ConvertConfig) -> ConversionReport:
     install_log_redaction()
     # A config that does not resolve fails before any run is opened.
     resolved = redact(resolve(cfg).as_dict())
-    collection, dataset = cfg.source.collection, redact_text(cfg.output.uri)
+    collection, dataset = collection_label(cfg.source.collection, cfg.source.uri), redact_text(cfg.output.uri)
     description = redact_text(f"Conversion of the {collection} collection at {cfg.source.uri} into the weight "
                               f"dataset {cfg.output.uri} with the {cfg.preset} preset.")
     tags = {DATASET_TAG: dataset, "inrzoo.preset": cfg.preset, "inrzoo.collection": collection}

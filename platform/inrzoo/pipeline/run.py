@@ -18,6 +18,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from inrzoo import collections as shape_collections
+from inrzoo import ray_cluster
 from inrzoo.logs import show_progress
 from inrzoo.pipeline.augment import expand_listing
 from inrzoo.pipeline.config import ConvertConfig, ResolvedConversion, resolve
@@ -70,28 +71,8 @@ def prepare_unit(unit: dict[str, Any], conv: ResolvedConversion) -> dict[str, An
 
 
 def ensure_ray(cfg: ConvertConfig) -> None:
-    """Connect to the configured cluster, the one of a submitted job (RAY_ADDRESS), or start a
-    small local Ray (address="local" so a stale cluster file is never followed)."""
-    import ray
-
-    if ray.is_initialized():
-        return
-    address = cfg.runtime.ray_address or os.environ.get("RAY_ADDRESS", "")
-    if address.startswith(("http://", "https://")):
-        # The job API address that `infra/local/up` exports for `ray job submit`; drivers
-        # started outside a job join the cluster through its GCS address instead.
-        address = os.environ.get("INRZOO_RAY_GCS_ADDRESS", "")
-        if not address:
-            raise ValueError(f"RAY_ADDRESS={os.environ['RAY_ADDRESS']} is a job API URL: submit with "
-                             "`ray job submit`, or set runtime.ray_address to the cluster's host:port")
-    if address:
-        ray.init(address=address, log_to_driver=True)
-    else:
-        # Explicit auth mode: a local ray.init would otherwise write ~/.ray/auth_token, after which
-        # a later `ray start` requires tokens for `ray job submit` (docs/services.md).
-        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-        ray.init(address="local", num_cpus=min(2, os.cpu_count() or 1), include_dashboard=False,
-                 object_store_memory=cfg.runtime.object_store_memory, log_to_driver=True)
+    """The job's Ray: runtime.ray_address, else the submitted job's cluster, else a local one."""
+    ray_cluster.ensure_ray(cfg.runtime.ray_address, cfg.runtime.object_store_memory)
 
 
 def gpus_per_worker(cfg: ConvertConfig) -> float:

@@ -75,7 +75,8 @@ def test_convert_then_inspect_the_bundled_meshes(tmp_path, capsys):
     out = tmp_path / "demo.zarr"
     assert main(["--quiet", "convert", str(DEMO), "--out", str(out), "source.options.index=index.csv", "source.limit=2",
                  "sampler.options={pool_size: 20000, n: 4000}", "fit.max_steps=3", "fit.escalation.ladder=[]",
-                 "eval.surface_points=200", "tracking.enabled=false", "runtime.executor=local"]) == 0
+                 "eval.surface_points=200", "eval.chamfer=none", "tracking.enabled=false",
+                 "runtime.executor=local"]) == 0
     assert "surface error" in capsys.readouterr().out
     assert main(["inspect", str(out), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)

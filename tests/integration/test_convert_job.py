@@ -27,7 +27,8 @@ DATA = REPO / "tests" / "data" / "collections"
 RAY = str(Path(sys.executable).parent / "ray")
 MESHES = {"part": ["nut_M8.stl", "Old_example011.stl", "Relay_SPDT_Omron_G6E.ply"],
           "block": ["Basics_LetterBlock.stl", "Old_example014.stl", "Old_example003.stl"]}
-# The davies method on a budget of seconds; one shape per unit so that a job can stop half way.
+# The davies method on a budget of seconds; one shape per unit so that a job can stop half way
+# (the Chamfer check stays on: it is the product's path, and it keeps each shape a few seconds long).
 BUDGET = ["output.chunk_rows=1", "sampler.options.n=8192", "sampler.options.pool_size=40000", "fit.max_epochs=30",
           "fit.batch_size=512", "fit.escalation.ladder=[]", "eval.surface_points=2000"]
 

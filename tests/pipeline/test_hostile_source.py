@@ -15,7 +15,7 @@ from inrzoo.store import open_weights
 DATA = Path(__file__).resolve().parents[1] / "data" / "collections"
 BUDGET = ["preset=davies", "output.chunk_rows=4", "sampler.options.n=2048", "sampler.options.pool_size=10000",
           "fit.max_epochs=1", "fit.batch_size=512", "fit.escalation.ladder=[]", "eval.surface_points=1000",
-          "runtime.executor=local", "tracking.enabled=false"]
+          "eval.chamfer=none", "runtime.executor=local", "tracking.enabled=false"]
 
 
 def test_bad_files_become_failed_rows_with_their_reasons(tmp_path):

@@ -58,7 +58,8 @@ def test_data_options_are_typed_and_missing_data_is_named(siren_families, tmp_pa
 def test_data_make_converts_the_bundled_meshes_once(tmp_path):
     section = DataSection(uri=str(tmp_path / "demo.zarr"), make={
         "preset": "davies", "overrides": ["sampler.options={pool_size: 20000, n: 4000}", "fit.max_steps=3",
-                                          "fit.escalation.ladder=[]", "eval.surface_points=200", "output.chunk_rows=9"]})
+                                          "fit.escalation.ladder=[]", "eval.surface_points=200", "eval.chamfer=none",
+                                          "output.chunk_rows=9"]})
     assert not WeightData.ready(section)
     data = open_data("weights", section)
     assert WeightData.ready(section) and data.split_sizes()["train"] == 7 and data.split_sizes()["test"] == 2

@@ -35,17 +35,26 @@ def _corner_offsets() -> np.ndarray:
     return np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], dtype=np.int64)
 
 
-def _crossing_cells(values: np.ndarray, threshold: float) -> np.ndarray:
-    """Indices [M, ndim] (a leading batch axis is kept) of the cells of node grids
-    values[..., X, Y, Z] whose corners change sign, or (threshold > 0) all have |value| below
-    threshold; the sign-changing cells come first."""
+def _cell_corners(values: np.ndarray) -> np.ndarray:
+    """[8, ..., X-1, Y-1, Z-1]: the corner values of every cell of node grids values[..., X, Y, Z]."""
     r = np.array(values.shape[-3:]) - 1
-    corners = np.stack([values[..., i:i + r[0], j:j + r[1], k:k + r[2]] for i, j, k in _corner_offsets()])
+    return np.stack([values[..., i:i + r[0], j:j + r[1], k:k + r[2]] for i, j, k in _corner_offsets()])
+
+
+def _crossing_cells(values: np.ndarray) -> np.ndarray:
+    """Indices [M, ndim] (a leading batch axis is kept) of the cells whose corners change sign."""
+    corners = _cell_corners(values)
+    return np.argwhere((corners.min(axis=0) <= 0) & (corners.max(axis=0) >= 0))
+
+
+def _candidate_cells(values: np.ndarray, threshold: float) -> tuple[np.ndarray, int]:
+    """The coarse cells to refine: those whose corners change sign (first; their count is
+    returned too), then those whose corners all have |value| below threshold."""
+    corners = _cell_corners(values)
     crossing = (corners.min(axis=0) <= 0) & (corners.max(axis=0) >= 0)
-    if threshold <= 0:
-        return np.argwhere(crossing)
     near = ~crossing & (np.abs(corners).max(axis=0) < threshold)
-    return np.concatenate([np.argwhere(crossing), np.argwhere(near)])
+    crossed = np.argwhere(crossing)
+    return np.concatenate([crossed, np.argwhere(near)]), len(crossed)
 
 
 def _at_most(cells: np.ndarray, crossing: int, cap: int, rng: np.random.Generator) -> np.ndarray:
@@ -112,15 +121,15 @@ def level_set_points(f, n: int, *, resolution: int = 64, refine: int = 4, bounds
     values_of = numpy_field(f)
     field = lambda p: evaluate(values_of, p) - level  # noqa: E731
     coarse = sample_grid(field, (resolution,) * 3, low, step, batch_size)
-    cells = _crossing_cells(coarse, REFINE_MARGIN * float(np.linalg.norm(step)))
+    cells, crossing = _candidate_cells(coarse, REFINE_MARGIN * float(np.linalg.norm(step)))
     if len(cells) == 0:
         return np.empty((0, 3), dtype=np.float32)
-    cells = _at_most(cells, len(_crossing_cells(coarse, 0.0)), CELLS_PER_POINT * n, rng)
+    cells = _at_most(cells, crossing, CELLS_PER_POINT * n, rng)
     # Each candidate cell as a (refine+1)^3 node block; a fine cell crossing the level keeps
     # its lower corner.
     fine_step = step / refine
     values = _refined_values(field, cells, refine, low, fine_step, (resolution - 1) * refine + 1, batch_size)
-    local = _crossing_cells(values, 0.0)  # [M, 4]: candidate cell, then the fine cell within it
+    local = _crossing_cells(values)  # [M, 4]: candidate cell, then the fine cell within it
     fine = cells[local[:, 0]] * refine + local[:, 1:]
     if len(fine) == 0:
         return np.empty((0, 3), dtype=np.float32)

@@ -16,12 +16,15 @@ older check); both prints the two side by side with their times.
     .venv/bin/python benchmarks/fit_quality.py --limit 6 --samples 200000 --pool 2000000 \
         --epochs 20 --resolution 128
     .venv/bin/python benchmarks/fit_quality.py --limit 2 --epochs 10 --chamfer both    # old vs new check
+    .venv/bin/python benchmarks/fit_quality.py --presets fast davies --k 1 --jobs 2    # issue 13's table
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -79,35 +82,51 @@ def evaluate(result, k: int, shape, surface: np.ndarray, args) -> dict:
     return row
 
 
-def run_preset(name: str, paths: list[Path], args) -> list[dict]:
-    """Ground truth, fit and check of every mesh with one preset; one row per fitted shape."""
+def fit_group(name: str, start: int, group: list[Path], args) -> list[dict]:
+    """Ground truth, fit and check of one group of meshes with one preset; a row per fitted shape."""
+    torch.set_num_threads(args.threads)
     cfg = preset(name, max_epochs=args.epochs, seed=args.seed) if args.epochs else preset(name, seed=args.seed)
     if not args.escalate:
         cfg.escalation.ladder = []
+    t0 = time.perf_counter()
+    prepared = [prepare(p, start + j, args, sampler_sizes(name, args)) for j, p in enumerate(group)]
+    t1 = time.perf_counter()
+    result = fit_batch([s for _, s, _ in prepared], cfg, surface=[srf for _, _, srf in prepared],
+                       stream_ids=list(range(start, start + len(group))))
+    t2 = time.perf_counter()
     rows = []
-    for start in range(0, len(paths), args.k):
-        group = paths[start : start + args.k]
-        t0 = time.perf_counter()
-        prepared = [prepare(p, start + j, args, sampler_sizes(name, args)) for j, p in enumerate(group)]
-        t1 = time.perf_counter()
-        result = fit_batch([s for _, s, _ in prepared], cfg, surface=[srf for _, _, srf in prepared],
-                           stream_ids=list(range(start, start + len(group))))
-        t2 = time.perf_counter()
-        for j, (path, (shape, _, surface)) in enumerate(zip(group, prepared)):
-            if result.status[j] != "ok":
-                print(f"{name}: {path.parent.name}/{path.name}: FAILED {result.errors[j]}", flush=True)
-                continue
-            row = evaluate(result, j, shape, surface, args)
-            row.update(name=f"{path.parent.name}/{path.name}", gt_s=(t1 - t0) / len(group), fit_s=(t2 - t1) / len(group))
-            rows.append(row)
-            chamfers = "  ".join(f"chamfer-L1 ({m}) {row['chamfer_' + m]:.5f} in {row[m + '_s']:.1f} s"
-                                 for m in ("points", "grid") if "chamfer_" + m in row)
-            print(f"{name:<7} {row['name']:<45} {row['arch']:<14} epochs {row['epochs']:>3} steps {row['steps']:>6} "
-                  f"({row['stop']})  surface error "
-                  f"{row['surface_error']:.5f}  {chamfers}", flush=True)
-        print(f"  {name}: group of {len(group)}: ground truth {t1 - t0:.0f} s, fitting {t2 - t1:.0f} s "
-              f"({(t2 - t1) / len(group):.0f} s per shape), checks {time.perf_counter() - t2:.0f} s", flush=True)
+    for j, (path, (shape, _, surface)) in enumerate(zip(group, prepared)):
+        if result.status[j] != "ok":
+            print(f"{name}: {path.parent.name}/{path.name}: FAILED {result.errors[j]}", flush=True)
+            continue
+        row = evaluate(result, j, shape, surface, args)
+        row.update(name=f"{path.parent.name}/{path.name}", gt_s=(t1 - t0) / len(group), fit_s=(t2 - t1) / len(group))
+        rows.append(row)
+        chamfers = "  ".join(f"chamfer-L1 ({m}) {row['chamfer_' + m]:.5f} in {row[m + '_s']:.1f} s"
+                             for m in ("points", "grid") if "chamfer_" + m in row)
+        print(f"{name:<7} {row['name']:<45} {row['arch']:<14} epochs {row['epochs']:>3} steps {row['steps']:>6} "
+              f"({row['stop']})  surface error "
+              f"{row['surface_error']:.5f}  {chamfers}", flush=True)
+    print(f"  {name}: group of {len(group)}: ground truth {t1 - t0:.0f} s, fitting {t2 - t1:.0f} s "
+          f"({(t2 - t1) / len(group):.0f} s per shape), checks {time.perf_counter() - t2:.0f} s", flush=True)
     return rows
+
+
+def run_presets(paths: list[Path], args) -> dict[str, list[dict]]:
+    """Every preset on every group of K meshes; with --jobs N the groups of all presets share N
+    processes (each pinned to --threads torch threads), so the times per shape stay per core."""
+    tasks = [(name, start, paths[start : start + args.k]) for name in args.presets
+             for start in range(0, len(paths), args.k)]
+    if args.jobs <= 1:
+        done = [fit_group(*task, args) for task in tasks]
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
+            done = list(pool.map(fit_group, *zip(*tasks), [args] * len(tasks)))
+    results: dict[str, list[dict]] = {name: [] for name in args.presets}
+    for (name, _, _), rows in zip(tasks, done):
+        results[name] += rows
+    return results
 
 
 def summarize(name: str, rows: list[dict], args) -> str:
@@ -157,7 +176,8 @@ def main() -> None:
     ap.add_argument("--resolution", type=int, default=256, help="cells per axis of the Chamfer check")
     ap.add_argument("--surface-points", type=int, default=100_000)
     ap.add_argument("--chamfer-points", type=int, default=30_000)
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads per process")
+    ap.add_argument("--jobs", type=int, default=1, help="processes fitting groups side by side (both presets share them)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -167,8 +187,10 @@ def main() -> None:
           f"(bound grid {args.bound_grid}), "
           f"max epochs {args.epochs or 'of the preset'}, K={args.k}, escalation {'on' if args.escalate else 'off'}, "
           f"Chamfer {args.chamfer} at {args.resolution}^3 cells with {args.chamfer_points:,} points, "
-          f"{args.threads} thread(s)", flush=True)
-    results = {name: run_preset(name, paths, args) for name in args.presets}
+          f"{args.threads} thread(s) x {args.jobs} process(es)", flush=True)
+    started = time.perf_counter()
+    results = run_presets(paths, args)
+    print(f"\nwall time {time.perf_counter() - started:.0f} s with {args.jobs} process(es)")
     print()
     for name, rows in results.items():
         print(summarize(name, rows, args))

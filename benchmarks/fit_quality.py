@@ -16,7 +16,7 @@ older check); both prints the two side by side with their times.
     .venv/bin/python benchmarks/fit_quality.py --limit 6 --samples 200000 --pool 2000000 \
         --epochs 20 --resolution 128
     .venv/bin/python benchmarks/fit_quality.py --limit 2 --epochs 10 --chamfer both    # old vs new check
-    .venv/bin/python benchmarks/fit_quality.py --presets fast davies --k 1 --jobs 2    # issue 13's table
+    .venv/bin/python benchmarks/fit_quality.py --presets fast davies --escalate fast --k 1 --jobs 2   # issue 13
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def fit_group(name: str, start: int, group: list[Path], args) -> list[dict]:
     """Ground truth, fit and check of one group of meshes with one preset; a row per fitted shape."""
     torch.set_num_threads(args.threads)
     cfg = preset(name, max_epochs=args.epochs, seed=args.seed) if args.epochs else preset(name, seed=args.seed)
-    if not args.escalate:
+    if name not in args.escalate:
         cfg.escalation.ladder = []
     t0 = time.perf_counter()
     prepared = [prepare(p, start + j, args, sampler_sizes(name, args)) for j, p in enumerate(group)]
@@ -171,7 +171,8 @@ def main() -> None:
     ap.add_argument("--bound-grid", type=int, default=48, help="importance sampler bound grid (0: every pool distance)")
     ap.add_argument("--epochs", type=int, default=0, help="max epochs (0: each preset's own)")
     ap.add_argument("--k", type=int, default=16, help="shapes fitted together")
-    ap.add_argument("--escalate", action="store_true", help="the presets' escalation ladders (cost refits)")
+    ap.add_argument("--escalate", nargs="*", default=None, metavar="PRESET",
+                    help="the escalation ladders (refits) of these presets; no names: of every preset")
     ap.add_argument("--chamfer", choices=["points", "grid", "both"], default="points")
     ap.add_argument("--resolution", type=int, default=256, help="cells per axis of the Chamfer check")
     ap.add_argument("--surface-points", type=int, default=100_000)
@@ -181,11 +182,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    args.escalate = args.presets if args.escalate == [] else (args.escalate or [])
     paths = mesh_paths(args.data, args.folders, args.limit, args.offset)
     print(f"presets {', '.join(args.presets)} on {len(paths)} meshes ({', '.join(args.folders)}); budget: "
           f"importance samples / pool {', '.join(f'{n} {sampler_sizes(n, args)}' for n in args.presets)} "
           f"(bound grid {args.bound_grid}), "
-          f"max epochs {args.epochs or 'of the preset'}, K={args.k}, escalation {'on' if args.escalate else 'off'}, "
+          f"max epochs {args.epochs or 'of the preset'}, K={args.k}, escalation {', '.join(args.escalate) or 'off'}, "
           f"Chamfer {args.chamfer} at {args.resolution}^3 cells with {args.chamfer_points:,} points, "
           f"{args.threads} thread(s) x {args.jobs} process(es)", flush=True)
     started = time.perf_counter()

@@ -61,8 +61,8 @@ def method_budget(profile: str) -> dict[str, Any]:
     (chosen): what fits in ~40 min of wall time when 2 shared cores run at a load of ~30 and each
     niced process gets ~5% of a core; the inr2vec ablations then train as long as inr2vec."""
     from inrzoo.zoo.tasks.classification import ClassifierConfig
-    from inrzoo.zoo.weightspace.nfn import NFNConfig
-    from inrzoo.zoo.weightspace.training import TrainConfig
+    from inrzoo.zoo.nfn.network import NFNConfig
+    from inrzoo.zoo.tasks.training import TrainConfig
 
     epochs = (lambda full, reduced, quick: {"full": full, "reduced": reduced, "quick": quick}[profile])  # noqa: E731
     return {

@@ -26,9 +26,9 @@ from inrzoo.zoo.tasks.classification import ClassifierConfig, classification_tas
 from inrzoo.zoo.tasks.embedding import embed_params
 from inrzoo.zoo.tasks.reconstruction import reconstruction_quality
 from inrzoo.zoo.tasks.retrieval import retrieval_task
-from inrzoo.zoo.weightspace.nfn import InvariantNFN, LayerStandardizer, NFNConfig, features_from_params, layer_sizes
-from inrzoo.zoo.weightspace.pointnet import PointNet, PointNetConfig
-from inrzoo.zoo.weightspace.training import TrainConfig, accuracy, take, train_classifier
+from inrzoo.zoo.nfn.network import InvariantNFN, LayerStandardizer, NFNConfig, features_from_params, layer_sizes
+from inrzoo.zoo.components.pointnet import PointNet, PointNetConfig
+from inrzoo.zoo.tasks.training import TrainConfig, accuracy, take, train_classifier
 
 from weightspace_inputs import Split
 

@@ -17,6 +17,7 @@ _ENTRIES: dict[str, dict[str, str | Any]] = {
         "inr2vec": "inrzoo.zoo.inr2vec.model:Inr2vec",
         "linear": "inrzoo.zoo.linear.model:LinearAutoencoder",
         "netspace": "inrzoo.zoo.netspace.model:NetSpace",
+        "nfn": "inrzoo.zoo.nfn.model:NFNClassifier",
         "drapenet": "inrzoo.zoo.drapenet.model:DrapeNetGarments",
     },
     "data": {

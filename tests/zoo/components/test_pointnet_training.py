@@ -6,8 +6,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from inrzoo.zoo.weightspace.pointnet import PointNet, PointNetConfig, orthogonality_loss
-from inrzoo.zoo.weightspace.training import TrainConfig, accuracy, count, take, train_classifier
+from inrzoo.zoo.components.pointnet import PointNet, PointNetConfig, orthogonality_loss
+from inrzoo.zoo.tasks.training import TrainConfig, accuracy, count, take, train_classifier
 
 
 def test_pointnet_is_invariant_to_point_order_and_starts_with_identity_transforms():

@@ -4,10 +4,11 @@ equivariant features the same way and leaves the invariant classifier's output u
 from __future__ import annotations
 
 import torch
+from weight_permutations import permute_hidden
 
 from inrzoo.inr import build
 from inrzoo.inr.spec import ArchSpec
-from inrzoo.zoo.weightspace.nfn import (
+from inrzoo.zoo.nfn.network import (
     HNPPool,
     InvariantNFN,
     IOEncoding,
@@ -28,18 +29,7 @@ def _params(k: int, seed: int = 0) -> dict[str, torch.Tensor]:
 
 
 def _permute_hidden(params: dict[str, torch.Tensor], seed: int = 1) -> dict[str, torch.Tensor]:
-    """W_i -> P_i W_i P_{i-1}^T, b_i -> P_i b_i for random P of every hidden layer."""
-    gen = torch.Generator().manual_seed(seed)
-    out = dict(params)
-    previous = None
-    for i, width in enumerate(SPEC.hidden):
-        perm = torch.randperm(width, generator=gen)
-        w = out[f"layers.{i}.weight"][:, perm]
-        out[f"layers.{i}.weight"] = w if previous is None else w[:, :, previous]
-        out[f"layers.{i}.bias"] = out[f"layers.{i}.bias"][:, perm]
-        previous = perm
-    out["output.weight"] = out["output.weight"][:, :, previous]
-    return out
+    return permute_hidden(params, SPEC.hidden, seed)
 
 
 def _features(params):

@@ -52,17 +52,23 @@ def features_from_params(params: Mapping[str, Tensor], param_shapes: Mapping[str
 class LayerStandardizer:
     """Per layer, one mean and one deviation for its weights and one pair for its bias (from the
     training INRs): a scalar affine map per tensor, so every permutation symmetry is kept.
-    chosen: the paper leaves input scaling open; SIREN layers differ in scale by orders of magnitude."""
+    chosen: the paper leaves input scaling open; SIREN layers differ in scale by orders of magnitude.
+    `stats` [L, 4] holds (weight mean, weight deviation, bias mean, bias deviation) per layer."""
 
-    def __init__(self, features: Features) -> None:
-        weights, biases = features
-        self.stats = [(w.mean(), w.std().clamp_min(1e-8), b.mean(), b.std().clamp_min(1e-8))
-                      for w, b in zip(weights, biases)]
+    def __init__(self, features: Features | None = None, stats: Tensor | None = None) -> None:
+        if stats is None:
+            if features is None:
+                raise ValueError("LayerStandardizer needs training features or stats")
+            weights, biases = features
+            stats = torch.stack([torch.stack([w.mean(), w.std().clamp_min(1e-8), b.mean(), b.std().clamp_min(1e-8)])
+                                 for w, b in zip(weights, biases)])
+        self.stats = stats
 
     def __call__(self, features: Features) -> Features:
         weights, biases = features
-        return ([(w - wm) / ws for w, (wm, ws, _, _) in zip(weights, self.stats)],
-                [(b - bm) / bs for b, (_, _, bm, bs) in zip(biases, self.stats)])
+        stats = self.stats.to(weights[0].dtype)
+        return ([(w - s[0]) / s[1] for w, s in zip(weights, stats)],
+                [(b - s[2]) / s[3] for b, s in zip(biases, stats)])
 
 
 def _widen(t: Tensor) -> Tensor:

@@ -11,6 +11,8 @@ Metrics of an outfit draped on a body (thesis ch. 2):
 Ways of draping (benchmarks/drapenet_drape.py compares them):
     skinning    the usual baseline: every garment vertex takes the skinning weights and the
                 shape displacement of its nearest canonical body vertex (anny's own values)
+    fields      the learned body fields alone: W(x) and dx(x, beta) with no garment displacement
+                (an ablation: what the fields' error costs before the draping networks act)
     drapenet    the draping networks, no intersection solver
     drapenet+is the draping networks and the intersection solver on the bottom
 """
@@ -29,7 +31,7 @@ from inrzoo.cloth import ClothMesh, signed_distances, vertex_normals
 from inrzoo.cloth.energies import bending_energy, gravity_energy, strain_energy
 from inrzoo.zoo.core.tasks import Task, TaskContext, TaskOutcome
 
-METHODS = ("skinning", "drapenet", "drapenet+is")
+METHODS = ("skinning", "fields", "drapenet", "drapenet+is")
 
 
 def face_areas(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -80,6 +82,8 @@ def drape_outfit(model, rig, top, bottom, beta: Tensor, theta: Tensor, body) -> 
     out = {"skinning": OutfitDrapes(nearest_vertex_skinning(top.vertices[None], rig, body.rest_vertices, body.transforms)[0],
                                     nearest_vertex_skinning(bottom.vertices[None], rig, body.rest_vertices,
                                                             body.transforms)[0])}
+    out["fields"] = OutfitDrapes(draper.skinning_baseline(top.vertices[None], beta, body.transforms)[0],
+                                 draper.skinning_baseline(bottom.vertices[None], beta, body.transforms)[0])
     t = draper.drape("top", top.vertices[None], top.code[None], beta, theta, body.transforms)
     b = draper.drape("bottom", bottom.vertices[None], bottom.code[None], beta, theta, body.transforms)
     s = draper.drape("bottom", bottom.vertices[None], bottom.code[None], beta, theta, body.transforms,

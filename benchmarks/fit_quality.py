@@ -114,7 +114,7 @@ def fit_group(name: str, start: int, group: list[Path], args) -> list[dict]:
 
 def run_presets(paths: list[Path], args) -> dict[str, list[dict]]:
     """Every preset on every group of K meshes; with --jobs N the groups of all presets share N
-    processes (each pinned to --threads torch threads), so the times per shape stay per core."""
+    processes (each with --threads torch threads), so the times per shape stay per process."""
     tasks = [(name, start, paths[start : start + args.k]) for name in args.presets
              for start in range(0, len(paths), args.k)]
     if args.jobs <= 1:

@@ -8,7 +8,8 @@ if missing: garments from part 1's generator, codes from part 1's encoder, body 
 from anny; then physics self-supervision on Ray Train, the drape_metrics task, registration).
 `evaluate` loads the trained model (the run's last training state unless --model names a model
 file) and prints, side by side and measured in the same run, for (a) plain skinning by the
-nearest body vertex, (b) DrapeNet without the intersection solver, (c) full DrapeNet:
+nearest body vertex, the learned body fields alone (W(x), dx(x, beta), no garment
+displacement: an ablation), (b) DrapeNet without the intersection solver, (c) full DrapeNet:
 B2G and G2G (area ratios), strain, bending and gravity energies (joules per outfit), each also as a
 ratio to (a); then the drape time per garment on this CPU (one thread) for (a) and (c), and the
 pictures: one outfit of the test split on 4 held-out bodies in 4 held-out poses (PNG). Results go

@@ -3,10 +3,10 @@
 Metrics of an outfit draped on a body (thesis ch. 2):
     B2G   area ratio of garment faces inside the body: a face is inside when the generalized
           winding number of the posed body at its centroid is >= 0.5 (exact inside test)
-    G2G   area ratio of the bottom's faces outside the top: the centroid lies on the outer side
-          of the draped top (along the normal of the nearest top vertex) where that vertex is not
-          on the top's border (chosen: past a hem the bottom is not covered); over the whole
-          bottom's area
+    G2G   area ratio of the bottom's faces outside the top: a covered face's centre lies on the
+          outer side of the draped top along the normal of its partner top vertex (coverage and
+          partners from the canonical outfit, as L_layer's: losses.outfit_layering); over the
+          whole bottom's area
     strain, bending, gravity   the energies of `inrzoo.cloth` (joules per garment)
 Ways of draping (benchmarks/drapenet_drape.py compares them):
     skinning    the usual baseline: every garment vertex takes the skinning weights and the
@@ -27,9 +27,10 @@ from torch import Tensor
 
 from inrzoo import geometry
 from inrzoo.bodies.rig import skin
-from inrzoo.cloth import ClothMesh, signed_distances, vertex_normals
+from inrzoo.cloth import ClothMesh, vertex_normals
 from inrzoo.cloth.energies import bending_energy, gravity_energy, strain_energy
 from inrzoo.zoo.core.tasks import Task, TaskContext, TaskOutcome
+from inrzoo.zoo.drapenet.draping.losses import covered_depths, outfit_layering
 
 METHODS = ("skinning", "fields", "drapenet", "drapenet+is")
 
@@ -46,11 +47,15 @@ def b2g(garment: np.ndarray, faces: np.ndarray, body: geometry.Mesh) -> float:
     return float(areas[inside].sum() / max(areas.sum(), 1e-12))
 
 
-def g2g(bottom: np.ndarray, bottom_faces: np.ndarray, top: Tensor, top_faces: Tensor, top_border: Tensor) -> float:
-    centres = torch.as_tensor(bottom[bottom_faces].mean(axis=1), dtype=top.dtype)[None]
-    outside, index = signed_distances(centres, top[None], vertex_normals(top, top_faces)[None])
-    out = ((outside[0] > 0) & ~top_border[index[0]]).numpy()
-    areas = face_areas(bottom, bottom_faces)
+def g2g(bottom: np.ndarray, top: Tensor, top_garment, bottom_garment) -> float:
+    """G2G of a draped bottom (vertices [N, 3]) under a draped top (vertices [M, 3])."""
+    faces = bottom_garment.cloth.faces
+    layering = outfit_layering(bottom_garment.vertices[faces].mean(dim=1), top_garment.vertices,
+                               top_garment.cloth.boundary)
+    centres = torch.as_tensor(bottom[faces.numpy()].mean(axis=1), dtype=top.dtype)[None]
+    normals = vertex_normals(top, top_garment.cloth.faces)[None]
+    out = ((covered_depths(centres, top[None], normals, layering)[0] < 0) & layering.covered).numpy()
+    areas = face_areas(bottom, faces.numpy())
     return float(areas[out].sum() / max(areas.sum(), 1e-12))
 
 
@@ -100,7 +105,7 @@ def outfit_metrics(drapes: OutfitDrapes, top, bottom, body_mesh: geometry.Mesh) 
     inside = (b2g(top_v, top_f, body_mesh) * top_area + b2g(bottom_v, bottom_f, body_mesh) * bottom_area)
     e_top, e_bottom = energies(top.cloth, drapes.top), energies(bottom.cloth, drapes.bottom)
     return {"b2g": float(inside / (top_area + bottom_area)),
-            "g2g": g2g(bottom_v, bottom_f, drapes.top, top.cloth.faces, top.cloth.boundary),
+            "g2g": g2g(bottom_v, drapes.top.double(), top, bottom),
             **{k: e_top[k] + e_bottom[k] for k in e_top}}
 
 

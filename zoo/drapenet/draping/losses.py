@@ -10,10 +10,14 @@ For a garment draped on a body (vertices [B, N, 3], the body's vertices and outw
                body vertex in the canonical pose belongs to the torso.
     L_IS     = L_bottom (of the bottom moved by dx_IS) + gamma L_layer,  gamma = 0.5,
                L_layer = k_c sum max(eps - d_in, 0)^3 over the bottom's covered vertices, d_in the
-               depth of a bottom vertex under the draped top along the top's inward normal at
-               its nearest top vertex; covered (chosen) = that nearest top vertex is not on the
-               top's open border (past a hem the bottom is not under the top). k_c and eps are the
-               material's collision stiffness and margin: the layer is a collision with the top.
+               depth of a bottom vertex under the draped top along the inward normal of its partner
+               top vertex. Coverage and partners (chosen; the thesis names the term only) come from
+               the canonical outfit, where both garments rest on the same body: a bottom point's
+               partner is its nearest canonical top vertex, and the point is covered when that
+               vertex is not on the top's open border (past a hem the bottom is not under the top)
+               and lies within COVER_RADIUS. Posed nearest vertices would pair a trouser leg with a
+               raised sleeve. k_c and eps are the material's collision stiffness and margin: the
+               layer is a collision with the top.
 Energies are in joules per garment; the losses are their means over the batch.
 """
 
@@ -24,8 +28,11 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from inrzoo.cloth import ClothMesh, signed_distances
+from inrzoo.cloth import ClothMesh, nearest_indices, signed_distances
 from inrzoo.cloth.energies import bending_energy, gravity_energy, penetration_penalty, strain_energy
+
+
+COVER_RADIUS = 0.1  # m (chosen): a flared dress over shorts lies up to ~10 cm out from them
 
 
 @dataclass
@@ -52,15 +59,30 @@ def pin_loss(pose_displacement: Tensor, pinned: Tensor) -> Tensor:
     return ((pose_displacement**2).sum(-1) * pinned.to(pose_displacement.dtype)).sum(-1)
 
 
-def covered_depths(bottom: Tensor, top: Tensor, top_normals: Tensor, top_border: Tensor) -> tuple[Tensor, Tensor]:
-    """(depth under the top [B, N], covered mask [B, N]) of bottom vertices: depth > 0 means the bottom
-    vertex lies inside the top (where it should be); covered: its nearest top vertex is not on the
-    top's border."""
-    outside, index = signed_distances(bottom, top, top_normals)
-    return -outside, ~top_border[index]
+@dataclass
+class Layering:
+    """How a canonical outfit's top covers points of its bottom (vertices or face centres)."""
+
+    covered: Tensor  # [N] bool
+    partner: Tensor  # [N] the nearest canonical top vertex
 
 
-def layer_loss(cloth: ClothMesh, bottom: Tensor, top: Tensor, top_normals: Tensor, top_border: Tensor) -> Tensor:
-    depth, covered = covered_depths(bottom, top, top_normals, top_border)
+def outfit_layering(bottom_points: Tensor, top_rest: Tensor, top_border: Tensor,
+                    radius: float = COVER_RADIUS) -> Layering:
+    """Coverage of canonical bottom points [N, 3] by the canonical top (vertices [M, 3], border [M])."""
+    partner = nearest_indices(bottom_points[None].detach(), top_rest[None].detach())[0]
+    distance = (bottom_points - top_rest[partner]).norm(dim=-1)
+    return Layering(~top_border[partner] & (distance < radius), partner)
+
+
+def covered_depths(bottom: Tensor, top: Tensor, top_normals: Tensor, layering: Layering) -> Tensor:
+    """Depth [B, N] of draped bottom points under the draped top (vertices, normals [B, M, 3]) along
+    each point's partner's inward normal: > 0 inside the top, where a bottom belongs."""
+    outside, _ = signed_distances(bottom, top, top_normals, layering.partner.expand(bottom.shape[0], -1))
+    return -outside
+
+
+def layer_loss(cloth: ClothMesh, bottom: Tensor, top: Tensor, top_normals: Tensor, layering: Layering) -> Tensor:
+    depth = covered_depths(bottom, top, top_normals, layering)
     m = cloth.material
-    return penetration_penalty(depth, m.collision_margin, m.collision_stiffness, covered.to(depth.dtype))
+    return penetration_penalty(depth, m.collision_margin, m.collision_stiffness, layering.covered.to(depth.dtype))

@@ -26,7 +26,8 @@ from inrzoo.zoo.core.model import StepContext, ZooModel
 from inrzoo.zoo.drapenet.draping.body_fields import BodyFieldsConfig, load_body_fields
 from inrzoo.zoo.drapenet.draping.data import DrapeSpec, Garment, OutfitBatch
 from inrzoo.zoo.drapenet.draping.drape import CATEGORIES, Draper
-from inrzoo.zoo.drapenet.draping.losses import LossWeights, garment_energies, layer_loss, pin_loss, top_loss
+from inrzoo.zoo.drapenet.draping.losses import (LossWeights, garment_energies, layer_loss, outfit_layering, pin_loss,
+                                                top_loss)
 
 _RIG: BodyRig | None = None
 
@@ -103,8 +104,9 @@ class DrapeNetDraping(ZooModel):
                                    top_codes=top.code[None], pose=draped_bottom.pose.detach())
         e_solved = garment_energies(bottom.cloth, solved.vertices, body, normals)
         top_vertices = draped_top.vertices.detach()
+        layering = outfit_layering(bottom.vertices, top.vertices, top.cloth.boundary)
         layer = layer_loss(bottom.cloth, solved.vertices, top_vertices, vertex_normals(top_vertices, top.cloth.faces),
-                           top.cloth.boundary)
+                           layering)
         w = self.config.weights
         out = {f"top_{k}": v[0] for k, v in e_top.items()}
         out.update({f"bottom_{k}": v[0] for k, v in e_bottom.items()})

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from inrzoo.cloth import ClothMesh, vertex_normals
-from inrzoo.zoo.drapenet.draping.body_fields import (BodyFields, BodyFieldsConfig, SkipMLP, load_body_fields,
+from inrzoo.cloth import ClothMesh, signed_distances, vertex_normals
+from inrzoo.zoo.drapenet.draping.body_fields import (BodyFields, BodyFieldsConfig, SkipMLP, diffused, load_body_fields,
                                                     save_body_fields, skinning_loss)
-from inrzoo.zoo.drapenet.draping.losses import covered_depths, layer_loss, pin_loss
+from inrzoo.zoo.drapenet.draping.losses import COVER_RADIUS, covered_depths, layer_loss, outfit_layering, pin_loss
 from inrzoo.zoo.drapenet.draping.networks import DeformationNetwork, pose_input
 
 TINY = BodyFieldsConfig(width=16, depth=8, skip=4, frequencies=2)
@@ -76,23 +76,70 @@ def test_pin_loss_sums_squared_displacements_of_pinned_vertices():
 
 
 def test_layer_loss_pushes_a_bottom_under_the_top_where_covered():
-    top_v, top_f = strip(0.0)
+    top_v, top_f = strip(0.0, 21)
     top = torch.as_tensor(top_v, dtype=torch.float64)
     normals = vertex_normals(top, torch.as_tensor(top_f))  # +z: the top's outside
     assert float(normals[:, 2].min()) > 0.99
     top_cloth = ClothMesh(top_v, top_f, dtype=torch.float64)
     bottom_v, bottom_f = strip(0.0, 4)
-    bottom_cloth = ClothMesh(bottom_v * [0.4, 0.4, 1] + [0.3, 0.3, 0], bottom_f, dtype=torch.float64)
+    bottom_cloth = ClothMesh(bottom_v * [0.4, 0.4, 1] + [0.3, 0.3, -0.01], bottom_f, dtype=torch.float64)
     base = bottom_cloth.rest_vertices[None]
-    for height, expect_penalty in ((-0.05, False), (0.01, True), (-0.001, True)):
+    layering = outfit_layering(bottom_cloth.rest_vertices, top, top_cloth.boundary)
+    assert bool(layering.covered.all())  # the small sheet lies 1 cm under the top, within its border
+    for height, expect_penalty in ((-0.05, False), (0.02, True), (0.009, True)):
         bottom = base + torch.tensor([0, 0, height], dtype=torch.float64)
-        depth, covered = covered_depths(bottom, top[None], normals[None], top_cloth.boundary)
-        assert bool(covered.all())  # the small sheet lies within the top's border
-        assert torch.allclose(depth, torch.full_like(depth, -height))
-        loss = float(layer_loss(bottom_cloth, bottom, top[None], normals[None], top_cloth.boundary))
+        depth = covered_depths(bottom, top[None], normals[None], layering)
+        assert torch.allclose(depth, torch.full_like(depth, 0.01 - height))
+        loss = float(layer_loss(bottom_cloth, bottom, top[None], normals[None], layering))
         m = bottom_cloth.material
-        expected = m.collision_stiffness * len(bottom_v) * max(m.collision_margin + height, 0) ** 3
+        expected = m.collision_stiffness * len(bottom_v) * max(m.collision_margin - 0.01 + height, 0) ** 3
         assert loss == pytest.approx(expected, rel=1e-6) and (loss > 0) == expect_penalty
-    # Past the top's border nothing is covered, so nothing is penalized.
-    outside = base + torch.tensor([5.0, 0, 0.01], dtype=torch.float64)
-    assert float(layer_loss(bottom_cloth, outside, top[None], normals[None], top_cloth.boundary)) == 0.0
+    # Canonical points past the top's border, or farther than COVER_RADIUS from it, are not covered.
+    beyond = outfit_layering(bottom_cloth.rest_vertices + torch.tensor([5.0, 0, 0], dtype=torch.float64), top,
+                             top_cloth.boundary)
+    far = outfit_layering(bottom_cloth.rest_vertices - torch.tensor([0, 0, 2 * COVER_RADIUS], dtype=torch.float64),
+                          top, top_cloth.boundary)
+    assert not bool(beyond.covered.any()) and not bool(far.covered.any())
+
+
+def test_layer_partners_come_from_the_canonical_outfit_not_the_pose():
+    """A posed 'sleeve' that swings next to the bottom does not become its partner."""
+    body_v, body_f = strip(0.0, 21)
+    sleeve_v, sleeve_f = strip(0.0, 21)
+    sleeve_v = sleeve_v * [0.2, 0.2, 1] + [3.0, 0.0, 0.0]  # canonically far away
+    top_v = np.concatenate([body_v, sleeve_v])
+    top_f = np.concatenate([body_f, sleeve_f + len(body_v)])
+    top_cloth = ClothMesh(top_v, top_f, dtype=torch.float64)
+    bottom_v, bottom_f = strip(0.0, 4)
+    bottom_cloth = ClothMesh(bottom_v * [0.4, 0.4, 1] + [0.3, 0.3, -0.01], bottom_f, dtype=torch.float64)
+    layering = outfit_layering(bottom_cloth.rest_vertices, top_cloth.rest_vertices, top_cloth.boundary)
+    assert bool(layering.covered.all()) and int(layering.partner.max()) < len(body_v)
+    posed = top_cloth.rest_vertices.clone()
+    posed[len(body_v):] += torch.tensor([-2.6, 0.4, -0.015], dtype=torch.float64)  # now 5 mm under the bottom
+    normals = vertex_normals(posed, torch.as_tensor(top_f))
+    bottom = bottom_cloth.rest_vertices[None]
+    nearest_outside, nearest = signed_distances(bottom, posed[None], normals[None])
+    assert bool((nearest[0] >= len(body_v)).any()) and float(nearest_outside.max()) > 0  # posed pairing: "outside"
+    assert float(layer_loss(bottom_cloth, bottom, posed[None], normals[None], layering)) == 0.0  # 1 cm under the top
+
+
+def test_off_body_targets_blend_across_the_gap_between_two_legs():
+    """Two 'legs' 20 cm apart carrying values 0 and 1: closest-point targets jump on the plane
+    between them; diffused targets pass 0.5 there and change smoothly across the gap."""
+    import trimesh
+
+    left = trimesh.creation.box((0.1, 0.1, 0.6), trimesh.transformations.translation_matrix((-0.15, 0, 0)))
+    right = trimesh.creation.box((0.1, 0.1, 0.6), trimesh.transformations.translation_matrix((0.15, 0, 0)))
+    legs = trimesh.util.concatenate([left.subdivide().subdivide().subdivide(), right.subdivide().subdivide().subdivide()])
+    vertices, faces = np.asarray(legs.vertices), np.asarray(legs.faces)
+    value = (vertices[:, 0] > 0).astype(np.float64)
+    x = np.linspace(-0.099, 0.099, 23)
+    points = np.stack([x, np.zeros_like(x), np.zeros_like(x)], 1)
+    distances = 0.1 - np.abs(x)
+    sources, coefficients = diffused(vertices, faces, points, distances, BodyFieldsConfig(diffusion_neighbours=64))
+    target = (coefficients * value[sources]).sum(1)
+    assert np.allclose(coefficients.sum(1), 1.0, atol=1e-5)
+    assert target[0] < 0.05 and target[-1] > 0.95  # 1 mm from a leg: that leg's value
+    assert target[11] == pytest.approx(0.5, abs=0.05)  # the middle plane
+    steps = np.diff(target)
+    assert np.all(steps > -1e-6) and steps.max() < 0.25  # monotone, no jump across the gap (9 mm apart)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -38,6 +39,26 @@ def test_terminate_tree_stops_grandchildren_that_ignore_sigterm(tmp_path):
     terminate_tree(root.pid, grace_s=1.0)
     root.wait(timeout=5)
     assert not is_alive(child) and not is_alive(grandchild)
+
+
+def test_terminate_tree_signals_everyone_at_once_when_the_root_need_not_go_first(tmp_path):
+    # A root that ignores SIGTERM (its child started before the trap, so it does not): signalled
+    # together, the child ends at once, not after half the grace period (the Ray head's stop).
+    script = f"sleep 300 & echo $! > {tmp_path}/child; trap '' TERM; wait"
+    root = subprocess.Popen(["sh", "-c", script], start_new_session=True)
+    deadline = time.monotonic() + 5
+    while not (tmp_path / "child").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.1)
+    child = int((tmp_path / "child").read_text())
+    stopping = threading.Thread(target=terminate_tree, args=(root.pid,), kwargs={"grace_s": 10.0, "root_first": False})
+    stopping.start()
+    deadline = time.monotonic() + 2.5  # half the grace period is 5 s
+    while is_alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not is_alive(child)
+    stopping.join()
+    root.wait(timeout=5)
 
 
 def test_is_alive_detects_pid_reuse_by_start_time():

@@ -73,14 +73,15 @@ def signal_all(pids: set[int], sig: int) -> None:
             pass
 
 
-def terminate_tree(root: int, grace_s: float) -> set[int]:
+def terminate_tree(root: int, grace_s: float, root_first: bool = True) -> set[int]:
     """Stop `root` and everything it started: SIGTERM to the root first (so it can shut its
-    children down in order), SIGTERM to the rest after half the grace period, SIGKILL at the
-    end. Returns the pids that were still alive before SIGKILL (empty on a clean stop)."""
+    children down in order), SIGTERM to the rest after half the grace period (at once when not
+    `root_first`), SIGKILL at the end. Returns the pids that were still alive before SIGKILL
+    (empty on a clean stop)."""
     tree = process_tree(root)
-    signal_all({root}, signal.SIGTERM)
+    signal_all({root} if root_first else tree | {root}, signal.SIGTERM)
     deadline = time.monotonic() + grace_s
-    escalated = False
+    escalated = not root_first
     while time.monotonic() < deadline:
         # Children forked while stopping belong to the tree too.
         tree |= process_tree(root) if is_alive(root) else set()

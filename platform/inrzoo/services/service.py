@@ -41,6 +41,7 @@ class Service(ABC):
     internal_port_names: tuple[str, ...] = ()  # picked free at each start
     default_start_timeout_s = 60.0
     unset_env: tuple[str, ...] = ()  # caller's variables the service must not inherit
+    root_stops_first = True  # SIGTERM the recorded process first, so it can stop its children in order
 
     def __init__(self, settings: ServiceSettings):
         self.settings = settings
@@ -221,7 +222,8 @@ class Service(ABC):
             if record is None:
                 self.record_path.unlink(missing_ok=True)  # stale record of a dead process
                 return False
-            left = processes.terminate_tree(record.pid, grace_s=self.settings.stop_timeout_s)
+            left = processes.terminate_tree(record.pid, grace_s=self.settings.stop_timeout_s,
+                                            root_first=self.root_stops_first)
             still = processes.alive_members(left)
             if still:
                 raise self.error(f"processes {sorted(still)} survived SIGKILL")

@@ -85,7 +85,7 @@ def train_in_process(cfg, out: Path) -> tuple[int, dict, list[str], str]:
 
     from inrzoo.zoo.core.checkpoint import save_model
     from inrzoo.zoo.core.data import open_data
-    from inrzoo.zoo.core.loop import make_optimizer, train_epoch
+    from inrzoo.zoo.core.loop import make_optimizer, set_epoch_lr, train_epoch
     from inrzoo.zoo.core.model import StepContext, model_class
     from inrzoo.zoo.core.tasks import TaskContext, run_tasks
 
@@ -101,6 +101,7 @@ def train_in_process(cfg, out: Path) -> tuple[int, dict, list[str], str]:
         generator = torch.Generator(device=device).manual_seed(cfg.train.seed * 100_003 + epoch)
         batches = data.batches("train", cfg.train.batch_size, epoch=epoch, seed=cfg.train.seed, shuffle=True,
                                drop_last=True)
+        set_epoch_lr(optimizer, cfg.train.optimizer, epoch, cfg.train.epochs)
         stats = train_epoch(model, batches, optimizer, StepContext(device, generator, epoch, True),
                             cfg.train.max_steps_per_epoch)
         logger.info("epoch %d/%d: loss %.5f (%.1f s)", epoch + 1, cfg.train.epochs, stats["loss"],

@@ -2,7 +2,7 @@
 
     model:      {name: inr2vec, <the model's own fields>}   typed by the model's config_class
     data:       where the data lives and how it is split (inrzoo.zoo.core.data.DataSection)
-    train:      epochs, batch size, seed, optimizer
+    train:      epochs, batch size, seed, optimizer and its learning-rate schedule
     scaling:    Ray Train workers, GPU, threads
     checkpoint: where training state goes (resumable), how many are kept
     tracking:   MLflow (inrzoo.tracking.TrackingConfig)
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -91,6 +92,35 @@ class OptimizerConfig:
     lr: float = 1e-4
     weight_decay: float = 0.0
     betas: tuple[float, float] = (0.9, 0.999)
+    # The rate per epoch (inrzoo's choice; each model's config names what its paper used):
+    # "constant"; "cosine" from lr down to lr * min_lr_ratio in the last epoch; "step": lr times
+    # gamma every step_epochs. Any of them after warmup_epochs of linear warm-up from lr / warmup.
+    # A function of the epoch alone, so a resumed run trains at the rate an uninterrupted one had.
+    schedule: Literal["constant", "cosine", "step"] = "constant"
+    warmup_epochs: int = 0
+    min_lr_ratio: float = 0.0
+    step_epochs: int = 0
+    gamma: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.lr <= 0 or self.warmup_epochs < 0 or not 0.0 <= self.min_lr_ratio <= 1.0 or not 0.0 < self.gamma <= 1.0:
+            raise ValueError("optimizer: lr must be > 0, warmup_epochs >= 0, min_lr_ratio in [0, 1] and gamma in "
+                             f"(0, 1], got {self.lr}, {self.warmup_epochs}, {self.min_lr_ratio}, {self.gamma}")
+        if self.schedule == "step" and self.step_epochs < 1:
+            raise ValueError(f"optimizer.schedule 'step' needs step_epochs >= 1, got {self.step_epochs}")
+
+    def epoch_lr(self, epoch: int, epochs: int) -> float:
+        """The learning rate of 0-based `epoch` of a run of `epochs`."""
+        if epoch < self.warmup_epochs:
+            return self.lr * (epoch + 1) / self.warmup_epochs
+        done = epoch - self.warmup_epochs
+        if self.schedule == "cosine":
+            span = max(epochs - self.warmup_epochs - 1, 1)
+            ratio = self.min_lr_ratio + (1 - self.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(done / span, 1.0)))
+            return self.lr * ratio
+        if self.schedule == "step":
+            return self.lr * self.gamma ** (done // self.step_epochs)
+        return self.lr
 
 
 @dataclass

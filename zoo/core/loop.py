@@ -1,6 +1,7 @@
 """The training loop every zoo model shares: batches in, `model.losses` out, one optimizer step.
 
     optimizer = make_optimizer(model, cfg.train.optimizer)
+    set_epoch_lr(optimizer, cfg.train.optimizer, epoch, cfg.train.epochs)
     stats = train_epoch(model, data.batches("train", 16, shuffle=True, drop_last=True), optimizer, step)
     val = evaluate_epoch(model, data.batches("val", 16), step)
 
@@ -31,6 +32,14 @@ def make_optimizer(model: nn.Module, cfg: OptimizerConfig) -> torch.optim.Optimi
     params = [p for p in model.parameters() if p.requires_grad]
     kind = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[cfg.name]
     return kind(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=tuple(cfg.betas))
+
+
+def set_epoch_lr(optimizer: torch.optim.Optimizer, cfg: OptimizerConfig, epoch: int, epochs: int) -> float:
+    """Set every parameter group to the schedule's rate for `epoch`; returns it."""
+    lr = cfg.epoch_lr(epoch, epochs)
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    return lr
 
 
 class LossesForward(nn.Module):

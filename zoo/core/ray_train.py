@@ -23,7 +23,7 @@ from inrzoo.ray_cluster import ensure_ray
 from inrzoo.zoo.core.checkpoint import load_training_state, save_training_state
 from inrzoo.zoo.core.data import open_data
 from inrzoo.zoo.core.job_config import TrainJobConfig
-from inrzoo.zoo.core.loop import LossesForward, evaluate_epoch, make_optimizer, train_epoch, unwrap
+from inrzoo.zoo.core.loop import LossesForward, evaluate_epoch, make_optimizer, set_epoch_lr, train_epoch, unwrap
 from inrzoo.zoo.core.model import StepContext, ZooModel, model_class
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,7 @@ def train_loop_per_worker(loop_config: dict[str, Any]) -> None:
         step = StepContext(device, generator, epoch, True)
         batches = data.batches("train", cfg.train.batch_size, rank=rank, world=world, epoch=epoch,
                                seed=cfg.train.seed, shuffle=True, drop_last=True)
+        lr = set_epoch_lr(optimizer, cfg.train.optimizer, epoch, epochs)
         stats = train_epoch(wrapped, batches, optimizer, step, cfg.train.max_steps_per_epoch)
         if not stats["steps"]:  # every rank has the same shard size, so all of them stop here
             raise ValueError(f"{cfg.data.uri}: no training batch in epoch {epoch + 1}: the train split has "
@@ -81,15 +82,16 @@ def train_loop_per_worker(loop_config: dict[str, Any]) -> None:
                              "worker(s) (full batches of at least 2 only)")
         metrics = {"epoch": epoch + 1, **{f"train_{k}": mean_over_workers(v, world, device)
                                           for k, v in stats.items() if k not in ("steps", "items")},
-                   "steps": stats["steps"], "items": stats["items"] * world, "epoch_seconds": time.monotonic() - started}
+                   "steps": stats["steps"], "items": stats["items"] * world, "lr": lr,
+                   "epoch_seconds": time.monotonic() - started}
         if rank == 0 and sizes.get("val", 0) >= 2:
             val = evaluate_epoch(unwrap(wrapped), data.batches("val", cfg.train.batch_size), step)
             metrics.update({f"val_{k}": v for k, v in val.items()})
         report_epoch(metrics, unwrap(wrapped), optimizer, rank, loop_config.get("checkpoint_extra", {}))
         if logger is not None:
             logger.log(metrics, epoch + 1)
-            log.info("[%s] epoch %d/%d train_loss %.5f%s (%.1f s, %d worker(s))", cfg.model.name, epoch + 1, epochs,
-                     metrics["train_loss"], f" val_loss {metrics['val_loss']:.5f}" if "val_loss" in metrics else "",
+            log.info("[%s] epoch %d/%d lr %.3g train_loss %.5f%s (%.1f s, %d worker(s))", cfg.model.name, epoch + 1,
+                     epochs, lr, metrics["train_loss"], f" val_loss {metrics['val_loss']:.5f}" if "val_loss" in metrics else "",
                      metrics["epoch_seconds"], world)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 from inrzoo import config as configlib
 from inrzoo.registry import Gate
@@ -56,6 +57,32 @@ def test_task_settings_are_typed_per_task_with_the_papers_defaults():
 ])
 def test_mistakes_are_refused_naming_the_key(override, message):
     with pytest.raises((configlib.ConfigError, KeyError), match=message):
+        load_job_config(KICAD, ["data.uri=x", override])
+
+
+def test_learning_rate_schedules_follow_the_epoch():
+    from inrzoo.zoo.core.job_config import OptimizerConfig
+    from inrzoo.zoo.core.loop import make_optimizer, set_epoch_lr
+
+    cosine = OptimizerConfig(lr=1.0, schedule="cosine", warmup_epochs=2, min_lr_ratio=0.1)
+    rates = [cosine.epoch_lr(epoch, 13) for epoch in range(13)]
+    assert rates[:3] == [0.5, 1.0, 1.0]  # linear warm-up, then the cosine starts at lr
+    assert rates[7] == pytest.approx(0.55)  # half way down: (1 + 0.1) / 2
+    assert rates[-1] == pytest.approx(0.1) and all(a >= b for a, b in zip(rates[2:], rates[3:]))
+    step = OptimizerConfig(lr=1.0, schedule="step", step_epochs=3, gamma=0.5)
+    assert [step.epoch_lr(epoch, 9) for epoch in range(7)] == [1, 1, 1, 0.5, 0.5, 0.5, 0.25]
+    assert OptimizerConfig(lr=0.3).epoch_lr(50, 10) == 0.3
+    optimizer = make_optimizer(torch.nn.Linear(2, 2), cosine)
+    assert set_epoch_lr(optimizer, cosine, 0, 13) == 0.5 and optimizer.param_groups[0]["lr"] == 0.5
+
+
+@pytest.mark.parametrize("override, message", [
+    ("train.optimizer.schedule=step", "step_epochs >= 1"),
+    ("train.optimizer.min_lr_ratio=2", "min_lr_ratio in"),
+    ("train.optimizer.schedule=linear", "train.optimizer.schedule"),
+])
+def test_bad_schedules_are_refused(override, message):
+    with pytest.raises((configlib.ConfigError, ValueError), match=message):
         load_job_config(KICAD, ["data.uri=x", override])
 
 

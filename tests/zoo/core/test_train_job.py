@@ -42,7 +42,8 @@ def test_torch_trainer_trains_checkpoints_and_resumes(local_ray, siren_families,
 
     arch, params, labels = siren_families(6)
     ds = write_dataset(str(tmp_path / "d.zarr"), arch, params, labels, copies=1)
-    cfg = job_config(ds.uri, tmp_path, scaling={"workers": 2, "cpus_per_worker": 0.5})
+    cfg = job_config(ds.uri, tmp_path, scaling={"workers": 2, "cpus_per_worker": 0.5},
+                     train={"optimizer": {"lr": 1e-3, "schedule": "cosine", "warmup_epochs": 1, "min_lr_ratio": 0.1}})
     first = run_training_job(cfg, tmp_path / "plots")
     assert first.epochs == 2
     assert {"accuracy", "raw_weights_accuracy", "chance_accuracy", "map@1", "map@5", "map@10",
@@ -57,7 +58,8 @@ def test_torch_trainer_trains_checkpoints_and_resumes(local_ray, siren_families,
     assert second.epochs == 3
     out = capfd.readouterr()
     logs = out.out + out.err
-    assert "resumed from the training state of epoch 2" in logs and "epoch 3/3" in logs and "epoch 1/3" not in logs
+    assert "resumed from the training state of epoch 2" in logs and "epoch 1/3" not in logs
+    assert f"epoch 3/3 lr {more.train.optimizer.epoch_lr(2, 3):.3g} " in logs  # the schedule goes on where it was
 
 
 @pytest.mark.slow

@@ -67,6 +67,15 @@ def test_list_zoo_shows_versions_aliases_and_tags(tracking, tmp_path):
     assert rows[1]["tags"]["inrzoo.dataset"] == "file:///d.zarr" and rows[1]["description"] == "affine test model"
 
 
+def test_a_relative_gate_compares_with_the_baseline_of_the_same_evaluation():
+    gate = Gate("drapenet_b2g", "<=", 1.0, baseline="skinning_b2g")
+    assert gate.passes({"drapenet_b2g": 0.003, "skinning_b2g": 0.005})
+    assert not gate.passes({"drapenet_b2g": 0.006, "skinning_b2g": 0.005})
+    assert not gate.passes({"drapenet_b2g": 0.003})  # no baseline measured: no alias
+    assert gate.describe({"drapenet_b2g": 0.006, "skinning_b2g": 0.005}) == \
+        "drapenet_b2g=0.006 <= 1.0 x skinning_b2g=0.005: fail"
+
+
 def test_gate_rejects_unknown_comparator():
     with pytest.raises(ValueError, match="op must be one of"):
         Gate("accuracy", "=>", 0.5)

@@ -23,22 +23,35 @@ COMPARATORS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": oper
 
 @dataclass
 class Gate:
-    """`metric op threshold`, e.g. accuracy >= 0.5: what a model must show to get an alias."""
+    """`metric op threshold`, e.g. accuracy >= 0.5: what a model must show to get an alias. With
+    `baseline` the bound is relative, `metric op threshold * baseline`: drapenet_b2g <= 1.0 x
+    skinning_b2g asks the model to beat the baseline measured in the same evaluation."""
 
     metric: str
     op: str = ">="
     threshold: float = 0.0
+    baseline: str = ""
 
     def __post_init__(self) -> None:
         if self.op not in COMPARATORS:
             raise ValueError(f"gate on {self.metric!r}: op must be one of {sorted(COMPARATORS)}, got {self.op!r}")
 
+    def bound(self, metrics: dict[str, float]) -> float | None:
+        """The value the metric is compared with (None: the baseline metric is missing)."""
+        if not self.baseline:
+            return self.threshold
+        return self.threshold * float(metrics[self.baseline]) if self.baseline in metrics else None
+
     def passes(self, metrics: dict[str, float]) -> bool:
-        return self.metric in metrics and COMPARATORS[self.op](float(metrics[self.metric]), self.threshold)
+        bound = self.bound(metrics)
+        return self.metric in metrics and bound is not None and COMPARATORS[self.op](float(metrics[self.metric]), bound)
 
     def describe(self, metrics: dict[str, float]) -> str:
         value = metrics.get(self.metric)
         verdict = "pass" if self.passes(metrics) else "fail"
+        if self.baseline:
+            return (f"{self.metric}={value} {self.op} {self.threshold} x {self.baseline}"
+                    f"={metrics.get(self.baseline)}: {verdict}")
         return f"{self.metric}={value} {self.op} {self.threshold}: {verdict}"
 
 

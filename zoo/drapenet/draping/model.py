@@ -4,8 +4,10 @@ One training step drapes every outfit of the batch on its body: the top with the
 the bottom with the bottom network, and the bottom again with the intersection solver against
 the draped top; the loss is the mean over outfits of L_top + L_bottom + L_IS (losses.py). The
 solver sees the bottom network's displacement and the draped top through stop-gradients, so the
-one optimizer trains the three networks on their own objectives (chosen: the thesis trains the
-solver after the draping networks; this is the same objective in one run).
+one optimizer trains the three networks on their own objectives. The thesis trains the solver
+after the draping networks: `solver_from_epoch: N` does that in one run (epochs before N train
+the draping networks alone, later ones the solver alone against the frozen draping networks);
+0 (the default, chosen) trains all three from the first epoch.
 
 Serving (`predict`): rows [x (3), code (latent), category (0 top, 1 bottom), beta, theta] -> the
 draped point [3]; rows that share a body are skinned together.
@@ -46,6 +48,17 @@ class DrapeModelConfig:
     hidden: int = 512  # width of B and M (released code)
     weights: LossWeights = field(default_factory=LossWeights)
     material: Material = field(default_factory=Material)
+    solver_from_epoch: int = 0  # > 0: the thesis's order, draping networks first, then the solver
+
+    def __post_init__(self) -> None:
+        if self.solver_from_epoch < 0:
+            raise ValueError(f"solver_from_epoch must be >= 0, got {self.solver_from_epoch}")
+
+    def stage(self, epoch: int) -> str:
+        """What trains in 0-based `epoch`: "all", "draping" (networks, no solver) or "solver"."""
+        if not self.solver_from_epoch:
+            return "all"
+        return "draping" if epoch < self.solver_from_epoch else "solver"
 
 
 class DrapeNetDraping(ZooModel):
@@ -81,25 +94,37 @@ class DrapeNetDraping(ZooModel):
         rig = shared_rig()
         body = rig(batch.beta, batch.theta)
         normals = vertex_normals(body.vertices, rig.faces)
+        stage = self.config.stage(step.epoch) if step.training else "all"
         terms: dict[str, Tensor] = {}
         totals = []
         for i, (top, bottom) in enumerate(zip(batch.tops, batch.bottoms)):
             parts = self.outfit_losses(top, bottom, batch.beta[i:i + 1], batch.theta[i:i + 1],
-                                       body.transforms[i:i + 1], body.vertices[i:i + 1], normals[i:i + 1])
-            totals.append(parts["top"] + parts["bottom"] + parts["is"])
+                                       body.transforms[i:i + 1], body.vertices[i:i + 1], normals[i:i + 1], stage)
+            draping = parts["top"] + parts["bottom"]
+            totals.append(draping if stage == "draping" else parts["is"] if stage == "solver" else draping + parts["is"])
             for key, value in parts.items():
                 terms[key] = terms.get(key, 0.0) + value.detach() / batch.size
         return {"loss": torch.stack(totals).mean(), **terms}
 
     def outfit_losses(self, top: Garment, bottom: Garment, beta: Tensor, theta: Tensor, transforms: Tensor,
-                      body: Tensor, normals: Tensor) -> dict[str, Tensor]:
+                      body: Tensor, normals: Tensor, stage: str = "all") -> dict[str, Tensor]:
         for garment in (top, bottom):
             garment.cloth.material = self.config.material
-        draped_top = self.draper.drape("top", top.vertices[None], top.code[None], beta, theta, transforms)
-        e_top = garment_energies(top.cloth, draped_top.vertices, body, normals)
-        draped_bottom = self.draper.drape("bottom", bottom.vertices[None], bottom.code[None], beta, theta, transforms)
-        e_bottom = garment_energies(bottom.cloth, draped_bottom.vertices, body, normals)
-        pin = pin_loss(draped_bottom.pose, bottom.pinned)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and stage != "solver"):  # frozen while the solver trains
+            draped_top = self.draper.drape("top", top.vertices[None], top.code[None], beta, theta, transforms)
+            e_top = garment_energies(top.cloth, draped_top.vertices, body, normals)
+            draped_bottom = self.draper.drape("bottom", bottom.vertices[None], bottom.code[None], beta, theta,
+                                              transforms)
+            e_bottom = garment_energies(bottom.cloth, draped_bottom.vertices, body, normals)
+            pin = pin_loss(draped_bottom.pose, bottom.pinned)
+        w = self.config.weights
+        out = {f"top_{k}": v[0] for k, v in e_top.items()}
+        out.update({f"bottom_{k}": v[0] for k, v in e_bottom.items()})
+        out["bottom_pin"] = pin[0]
+        out["top"] = top_loss(e_top)[0]
+        out["bottom"] = top_loss(e_bottom)[0] + w.pin * pin[0]
+        if stage == "draping":  # the solver is not trained yet: its forward would be wasted
+            return out
         solved = self.draper.drape("bottom", bottom.vertices[None], bottom.code[None], beta, theta, transforms,
                                    top_codes=top.code[None], pose=draped_bottom.pose.detach())
         e_solved = garment_energies(bottom.cloth, solved.vertices, body, normals)
@@ -107,13 +132,7 @@ class DrapeNetDraping(ZooModel):
         layering = outfit_layering(bottom.vertices, top.vertices, top.cloth.boundary)
         layer = layer_loss(bottom.cloth, solved.vertices, top_vertices, vertex_normals(top_vertices, top.cloth.faces),
                            layering)
-        w = self.config.weights
-        out = {f"top_{k}": v[0] for k, v in e_top.items()}
-        out.update({f"bottom_{k}": v[0] for k, v in e_bottom.items()})
-        out.update({"bottom_pin": pin[0], "is_layer": layer[0], "is_pin": pin_loss(solved.pose + solved.solver,
-                                                                                    bottom.pinned)[0]})
-        out["top"] = top_loss(e_top)[0]
-        out["bottom"] = top_loss(e_bottom)[0] + w.pin * pin[0]
+        out.update({"is_layer": layer[0], "is_pin": pin_loss(solved.pose + solved.solver, bottom.pinned)[0]})
         out["is"] = top_loss(e_solved)[0] + w.pin * out["is_pin"] + w.layer * layer[0]
         return out
 

@@ -109,6 +109,25 @@ def test_model_trains_serves_and_is_measured(data):
         assert 0.0 <= values["b2g"] <= 1.0 and 0.0 <= values["g2g"] <= 1.0 and values["strain"] >= 0
 
 
+def test_the_thesis_order_trains_the_draping_networks_then_the_solver_alone(data):
+    from inrzoo.zoo.drapenet.draping.model import DrapeModelConfig, DrapeNetDraping
+
+    torch.manual_seed(0)
+    model = DrapeNetDraping(DrapeModelConfig(hidden=16, solver_from_epoch=2), data.spec())
+    batch = next(iter(data.batches("train", 1)))
+    trained = {}
+    for epoch in (1, 2):
+        model.zero_grad(set_to_none=True)
+        losses = model.losses(batch, StepContext(torch.device("cpu"), epoch=epoch))
+        losses["loss"].backward()
+        trained[epoch] = {name for name, module in (("networks", model.draper.networks), ("solver", model.draper.solver))
+                          if any(p.grad is not None for p in module.parameters())}
+        assert ("is" in losses) == (epoch == 2)  # the solver's forward only once it trains
+    assert trained == {1: {"networks"}, 2: {"solver"}}
+    with pytest.raises(ValueError, match="solver_from_epoch"):
+        DrapeModelConfig(solver_from_epoch=-1)
+
+
 def test_baseline_at_rest_on_the_average_body_is_the_garment_itself(data):
     from inrzoo.zoo.drapenet.draping.evaluate import nearest_vertex_skinning
     from inrzoo.zoo.drapenet.draping.model import shared_rig

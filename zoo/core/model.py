@@ -40,6 +40,11 @@ class ZooModel(nn.Module, abc.ABC):
     config_class: ClassVar[type]
     data_kind: ClassVar[str] = "weights"
 
+    def trains_every_parameter(self) -> bool:
+        """False when some trainable parameters get no gradient in some steps (a staged schedule):
+        DDP must then look for unused parameters each step, which costs a graph walk."""
+        return True
+
     def __init__(self, config: Any, spec: Any) -> None:
         super().__init__()
         self.config = config

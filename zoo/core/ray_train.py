@@ -61,7 +61,10 @@ def train_loop_per_worker(loop_config: dict[str, Any]) -> None:
             log.info("[%s] resumed from the training state of epoch %d", cfg.model.name, start_epoch)
     else:
         model.prepare(data)  # statistics of the training data; a resumed run has them in its state
-    wrapped = ray.train.torch.prepare_model(LossesForward(model)) if world > 1 else model
+    wrapped = model
+    if world > 1:
+        unused = {"find_unused_parameters": True} if not model.trains_every_parameter() else None
+        wrapped = ray.train.torch.prepare_model(LossesForward(model), parallel_strategy_kwargs=unused)
 
     logger = EpochLogger(loop_config.get("mlflow") or {}) if rank == 0 else None
     sizes = data.split_sizes()

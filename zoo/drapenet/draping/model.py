@@ -84,6 +84,9 @@ class DrapeNetDraping(ZooModel):
                 self.draper.fields.load_state_dict(fields.state_dict())
                 self.fields_ready.fill_(1.0)
 
+    def trains_every_parameter(self) -> bool:
+        return not self.config.solver_from_epoch  # staged: the solver, then the networks, sit out
+
     def _check_ready(self) -> None:
         if float(self.fields_ready) != 1.0:
             raise RuntimeError(f"{self.name}: the body fields were not loaded ({self.spec.body_fields!r} is missing "

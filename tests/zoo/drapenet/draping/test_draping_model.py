@@ -124,6 +124,7 @@ def test_the_thesis_order_trains_the_draping_networks_then_the_solver_alone(data
                           if any(p.grad is not None for p in module.parameters())}
         assert ("is" in losses) == (epoch == 2)  # the solver's forward only once it trains
     assert trained == {1: {"networks"}, 2: {"solver"}}
+    assert not model.trains_every_parameter()  # so DDP looks for the unused ones
     with pytest.raises(ValueError, match="solver_from_epoch"):
         DrapeModelConfig(solver_from_epoch=-1)
 

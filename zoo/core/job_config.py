@@ -101,6 +101,10 @@ class OptimizerConfig:
     min_lr_ratio: float = 0.0
     step_epochs: int = 0
     gamma: float = 0.1
+    # Epochs where the schedule starts over, warm-up included, and runs to the next restart or the
+    # end (warm restarts, Loshchilov & Hutter's SGDR, at epochs given rather than a period): a model
+    # that trains its parts in stages gives each stage a whole schedule.
+    restarts: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.lr <= 0 or self.warmup_epochs < 0 or not 0.0 <= self.min_lr_ratio <= 1.0 or not 0.0 < self.gamma <= 1.0:
@@ -108,9 +112,17 @@ class OptimizerConfig:
                              f"(0, 1], got {self.lr}, {self.warmup_epochs}, {self.min_lr_ratio}, {self.gamma}")
         if self.schedule == "step" and self.step_epochs < 1:
             raise ValueError(f"optimizer.schedule 'step' needs step_epochs >= 1, got {self.step_epochs}")
+        if any(r < 1 for r in self.restarts) or list(self.restarts) != sorted(set(self.restarts)):
+            raise ValueError(f"optimizer.restarts must be increasing epochs >= 1, got {self.restarts}")
 
     def epoch_lr(self, epoch: int, epochs: int) -> float:
         """The learning rate of 0-based `epoch` of a run of `epochs`."""
+        starts = [0, *(r for r in self.restarts if r < epochs)]
+        start = max(s for s in starts if s <= epoch)
+        end = min([s for s in starts if s > epoch] + [epochs])
+        return self._cycle_lr(epoch - start, end - start)
+
+    def _cycle_lr(self, epoch: int, epochs: int) -> float:
         if epoch < self.warmup_epochs:
             return self.lr * (epoch + 1) / self.warmup_epochs
         done = epoch - self.warmup_epochs

@@ -76,10 +76,26 @@ def test_learning_rate_schedules_follow_the_epoch():
     assert set_epoch_lr(optimizer, cosine, 0, 13) == 0.5 and optimizer.param_groups[0]["lr"] == 0.5
 
 
+def test_a_restart_gives_the_next_stage_a_whole_schedule():
+    from inrzoo.zoo.core.job_config import OptimizerConfig
+
+    restarted = OptimizerConfig(lr=1.0, schedule="cosine", warmup_epochs=2, min_lr_ratio=0.1, restarts=[13])
+    plain = OptimizerConfig(lr=1.0, schedule="cosine", warmup_epochs=2, min_lr_ratio=0.1)
+    rates = [restarted.epoch_lr(epoch, 20) for epoch in range(20)]
+    assert rates[:13] == [plain.epoch_lr(epoch, 13) for epoch in range(13)]  # the first cycle ends at the restart
+    assert rates[13:] == [plain.epoch_lr(epoch, 7) for epoch in range(7)]  # warm-up and decay again
+    assert rates[12] == pytest.approx(0.1) and rates[14] == 1.0
+    # a restart at or past the end changes nothing
+    assert [OptimizerConfig(lr=1.0, schedule="cosine", restarts=[9]).epoch_lr(e, 9) for e in range(9)] == \
+        [OptimizerConfig(lr=1.0, schedule="cosine").epoch_lr(e, 9) for e in range(9)]
+
+
 @pytest.mark.parametrize("override, message", [
     ("train.optimizer.schedule=step", "step_epochs >= 1"),
     ("train.optimizer.min_lr_ratio=2", "min_lr_ratio in"),
     ("train.optimizer.schedule=linear", "train.optimizer.schedule"),
+    ("train.optimizer.restarts=[0]", "restarts must be increasing"),
+    ("train.optimizer.restarts=[5,3]", "restarts must be increasing"),
 ])
 def test_bad_schedules_are_refused(override, message):
     with pytest.raises((configlib.ConfigError, ValueError), match=message):

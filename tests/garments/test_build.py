@@ -8,7 +8,8 @@ import pytest
 
 from inrzoo.garments import GarmentParams, RANGES, sample_params
 from inrzoo.garments.clip import clip_mesh, largest_component
-from inrzoo.geometry import GeometryError
+from inrzoo.geometry import GeometryError, Mesh
+from inrzoo.geometry.distance import signed_distance
 from mesh_helpers import boundary_loops
 
 # Openings: neck, hem and two sleeve ends (or armholes); skirts waist and hem; trousers waist and legs.
@@ -32,6 +33,19 @@ def test_each_type_is_one_open_piece_with_its_openings(builder, garment_type):
         assert z.max() < 0.05  # at most a rise above the waist (z = 0)
     else:  # up to the shoulders; all but dresses mostly above the waist
         assert z.max() > 0.25 and (garment_type == "dress" or np.median(z) > 0.0)
+
+
+@pytest.mark.parametrize("garment_type", sorted(OPENINGS))
+def test_garments_stand_off_the_body_they_are_made_on(builder, body, garment_type):
+    # the tightest fit of each type, widest armholes: tank tops and sleeveless dresses had cut
+    # through the shoulders, up to 4 cm deep, before the builder enforced its clearance
+    tight = {name: low for name, (low, _) in RANGES[garment_type].items() if "ease" in name}
+    tight.update(armhole=RANGES["tank"]["armhole"][1]) if garment_type == "tank" else None
+    tight.update(sleeve=0.0) if garment_type == "dress" else None
+    mesh = builder.build(params(garment_type, **tight), name=garment_type)
+    metres = builder.frame.invert(mesh.vertices)
+    clearance = signed_distance(Mesh(body.vertices, body.faces), metres)
+    assert clearance.min() >= builder.settings.clearance - 1e-3, f"{garment_type}: {clearance.min() * 100:.2f} cm from the body"
 
 
 def test_parameters_change_the_garment_as_named(builder):

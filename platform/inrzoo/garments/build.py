@@ -27,6 +27,7 @@ JOIN = 0.025  # fillet width of the smooth unions (armpits, crotch)
 MARGIN = 0.05  # tubes run this far past a cut, so that the cut, not the tube's cap, makes the opening
 HANG_SLOPE = 0.35  # a hanging radius shrinks at most this much per metre down the axis
 BIG = 10.0
+CLEARANCE_PASSES = 4  # pushes along the distance gradient; one is exact on flat skin, concave spots need more
 STRAP = 0.04  # chosen: shoulder straps of sleeveless tops keep this width outside the neck opening
 
 
@@ -38,6 +39,11 @@ class GarmentSettings:
     smoothing: float = 0.025  # Gaussian sigma of the profiles along the axis
     body_samples: int = 200_000  # surface points the tubes are fitted to
     seed: int = 0  # for the body surface samples
+    # Chosen: every vertex stands at least this far off the body it is made on, above the cloth
+    # model's 4 mm collision margin, so a canonical garment starts free of contact. The tubes are
+    # fitted per slab and pass inside the body where it bulges past them (the shoulders of
+    # sleeveless tops: up to 4 cm deep before this was enforced).
+    clearance: float = 0.005
 
 
 def part_points(body: Body, count: int, seed: int) -> dict[str, np.ndarray]:
@@ -80,6 +86,7 @@ class GarmentBuilder:
         neck = points["neck"]
         self.neck_center = np.array([joints["neck"][0], np.median(neck[:, 1])])
         self.collar = float(np.percentile(neck[:, 2], 5))  # where the neck meets the shoulders
+        self._body_mesh = Mesh(body.vertices, body.faces, source="body")
 
     # --- the pieces --------------------------------------------------------------------------
     def _t_of_z(self, z: float) -> float:
@@ -195,7 +202,21 @@ class GarmentBuilder:
         if len(faces) == 0:
             raise GeometryError(name, "nothing of the garment is left inside its region")
         vertices, faces = largest_component(vertices, faces)
-        return Mesh(self.frame.apply(vertices), faces, source=name)
+        return Mesh(self.frame.apply(self._off_the_body(vertices)), faces, source=name)
+
+    def _off_the_body(self, vertices: np.ndarray) -> np.ndarray:
+        """Vertices closer to the body than the clearance (or inside it) moved out along the distance's gradient."""
+        from inrzoo.geometry.distance import signed_distance
+
+        body = self._body_mesh
+        vertices = vertices.copy()
+        for _ in range(CLEARANCE_PASSES):
+            distance, gradient = signed_distance(body, vertices, return_gradient=True)
+            close = distance < self.settings.clearance
+            if not close.any():
+                break
+            vertices[close] += (self.settings.clearance - distance[close, None]) * gradient[close]
+        return vertices
 
 
 def _bounds(tubes: list[Tube]) -> tuple[np.ndarray, np.ndarray]:

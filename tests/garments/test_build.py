@@ -8,8 +8,7 @@ import pytest
 
 from inrzoo.garments import GarmentParams, RANGES, sample_params
 from inrzoo.garments.clip import clip_mesh, largest_component
-from inrzoo.geometry import GeometryError, Mesh
-from inrzoo.geometry.distance import signed_distance
+from inrzoo.geometry import GeometryError, Mesh, signed_distance
 from mesh_helpers import boundary_loops
 
 # Openings: neck, hem and two sleeve ends (or armholes); skirts waist and hem; trousers waist and legs.

@@ -20,7 +20,7 @@ from inrzoo.bodies import Body
 from inrzoo.garments.clip import clip_mesh, largest_component
 from inrzoo.garments.params import GarmentParams
 from inrzoo.garments.tubes import Tube, fit_tube, smooth_min
-from inrzoo.geometry import GeometryError, Mesh
+from inrzoo.geometry import GeometryError, Mesh, signed_distance
 
 SIDES = ("L", "R")
 JOIN = 0.025  # fillet width of the smooth unions (armpits, crotch)
@@ -206,12 +206,9 @@ class GarmentBuilder:
 
     def _off_the_body(self, vertices: np.ndarray) -> np.ndarray:
         """Vertices closer to the body than the clearance (or inside it) moved out along the distance's gradient."""
-        from inrzoo.geometry.distance import signed_distance
-
-        body = self._body_mesh
         vertices = vertices.copy()
         for _ in range(CLEARANCE_PASSES):
-            distance, gradient = signed_distance(body, vertices, return_gradient=True)
+            distance, gradient = signed_distance(self._body_mesh, vertices, return_gradient=True)
             close = distance < self.settings.clearance
             if not close.any():
                 break

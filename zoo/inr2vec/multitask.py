@@ -69,7 +69,9 @@ def multitask_losses(mt: MultiTaskInr2vec, batch: TaskBatch, step: StepContext) 
     """The weighted total and its parts for one batch (tasks with weight 0 or no labels are skipped)."""
     cfg, model = mt.config, mt.model
     embeddings = model.encode(batch.params)
-    losses = {"reconstruction": model.reconstruction(batch.params, embeddings, step)}
+    reconstruction = model.reconstruction(batch.params, embeddings, step)
+    losses = {"reconstruction": reconstruction["loss"],
+              **{f"reconstruction_{k}": v for k, v in reconstruction.items() if k != "loss"}}
     total = cfg.reconstruction_weight * losses["reconstruction"]
     if cfg.classification_weight > 0:
         losses["classification"] = F.cross_entropy(mt.classifier(embeddings), batch.class_ids.long())

@@ -73,7 +73,7 @@ def test_multitask_training_then_holdout_protocol(siren_families, tiny_config):
     first = train_multitask_epoch(mt, batches, optimizer, step(0))
     for _ in range(10):
         last = train_multitask_epoch(mt, batches, optimizer, step(0))
-    assert set(first) == {"reconstruction", "segmentation", "loss", "steps", "items"}
+    assert set(first) == {"reconstruction", "reconstruction_kl", "segmentation", "loss", "steps", "items"}
     assert last["segmentation"] < first["segmentation"]
     frozen = {n: p.clone() for n, p in mt.model.encoder.state_dict().items()}
     # stage 2: the encoder is frozen and only the held-out classification head is trained

@@ -1,6 +1,6 @@
 """Weight-space learners on the same bytes: KiCad 3D packages (24 classes, 2,086 parts).
 
-    .venv/bin/python benchmarks/weightspace_kicad.py [--out /tmp/weightspace_kicad] [--quick] [--step all]
+    .venv/bin/python benchmarks/weightspace_kicad.py [--out /tmp/weightspace_kicad] [--quick | --slice 24:8,2,4] [--step all]
 
 Steps (each resumes or reuses what an earlier run left in --out):
 1. data: Debian's kicad-packages3d fetched and unpacked into --cache (`apt-get download`,
@@ -13,7 +13,8 @@ Steps (each resumes or reuses what an earlier run left in --out):
    inr2vec: classification accuracy on the test split, retrieval mAP@1/5/10 over the test split
    with each query's own augmented copy left out of the gallery, inr2vec's reconstruction Chamfer.
 The table is printed and written with the classes, parts, split checksum and budget to
-benchmarks/results/weightspace_kicad.json (--quick: weightspace_kicad_quick.json).
+benchmarks/results/weightspace_kicad.json (--quick: weightspace_kicad_quick.json; --slice C:T,V,E, the first C
+classes with T, V and E parts each in train, val and test: weightspace_kicad_slice_C_T_V_E.json).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ CONVERT_BUDGET = [
     "sampler.options={counts: [8000, 6000, 1000], n_uniform: 1000, n_base: 5000}", "eval.surface_points=2000",
     "output.chunk_rows=8", "augment.copies=1", "augment.jitter=0.005", "tracking.enabled=false",
 ]
-QUICK = {"classes": 6, "per_split": {"train": 8, "val": 2, "test": 4}}
+QUICK = "6:8,2,4"  # classes:train,val,test parts per class
 N_POINTS = 1024  # surface samples stored per row (PointNet's paper input size)
 METHODS = ("chance", "raw_mlp", "nfn", "pointnet", "inr2vec")  # the table; ABLATIONS (below) are item 4
 
@@ -133,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default="/tmp/weightspace_kicad")
     parser.add_argument("--cache", default="/tmp/kicad-packages3d", help="where the .deb is downloaded and unpacked")
-    parser.add_argument("--quick", action="store_true", help=f"a small slice: {QUICK}")
+    parser.add_argument("--quick", action="store_true", help=f"a small slice: --slice {QUICK}")
+    parser.add_argument("--slice", default="", help="CLASSES:TRAIN,VAL,TEST: the first classes with that many parts each")
     parser.add_argument("--budget", choices=BUDGETS, default=None,
                         help="training budget of the methods (default: quick with --quick, else full)")
     parser.add_argument("--step", choices=["data", "convert", "points", "methods", "all"], default="all")
@@ -142,15 +144,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated subset of " + ",".join(METHODS + ABLATIONS) + ", or 'ablations'")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    out = Path(args.out) / ("quick" if args.quick else "full")
+    chosen_slice = parse_slice(QUICK if args.quick else args.slice)
+    name = "quick" if args.quick else ("slice_" + "_".join(map(str, chosen_slice)) if chosen_slice else "full")
+    out = Path(args.out) / name
     out.mkdir(parents=True, exist_ok=True)
 
     models, package = kicad_data.fetch(Path(args.cache))
     split = kicad_data.load_split()
     split_file = kicad_data.SPLIT_FILE
-    if args.quick:
-        split = kicad_data.quick_slice(split, QUICK["per_split"], QUICK["classes"])
-        split_file = out / "kicad_split_quick.json"
+    if chosen_slice:
+        classes, *per_split = chosen_slice
+        split = kicad_data.quick_slice(split, dict(zip(("train", "val", "test"), per_split)), classes)
+        split_file = out / f"kicad_split_{name}.json"
         kicad_data.write_split(split, split_file)
     kicad_data.verify(models, split)
     if args.step == "data":
@@ -168,14 +173,28 @@ def main(argv: list[str] | None = None) -> int:
         with timed(out, "points"):
             surface_points(cfg, out, N_POINTS)
     if args.step in ("methods", "all"):
-        results = run_methods(uri, out / f"points_{N_POINTS}", method_budget(args.budget or ("quick" if args.quick else "full")), args.methods.split(","),
+        results = run_methods(uri, out / f"points_{N_POINTS}", method_budget(args.budget or ("quick" if chosen_slice else "full")), args.methods.split(","),
                               out / "ray_results", split["checksum"])
-        write_results(results, split, package, args.quick, json.loads((out / TIMINGS).read_text())
+        write_results(results, split, package, name, json.loads((out / TIMINGS).read_text())
                       if (out / TIMINGS).exists() else {})
     return 0
 
 
 TIMINGS = "timings.json"
+
+
+def parse_slice(text: str) -> tuple[int, ...]:
+    """"C:T,V,E" -> (C, T, V, E); "" -> () (the whole split)."""
+    if not text:
+        return ()
+    try:
+        classes, per_split = text.split(":")
+        values = (int(classes), *(int(v) for v in per_split.split(",")))
+    except ValueError:
+        values = ()
+    if len(values) != 4 or min(values) < 1:
+        raise SystemExit(f"--slice {text!r}: expected CLASSES:TRAIN,VAL,TEST with positive integers, e.g. {QUICK}")
+    return values
 
 
 @contextlib.contextmanager
@@ -302,14 +321,15 @@ def table(results: dict[str, Any]) -> str:
     lines = [", ".join(f"{name}: {u['parts']} parts / {u['rows']} INRs / {u['classes']} classes" for name, u in used.items()),
              f"test split: {results['rows']['test']} INRs ({len(results['classes'])} classes in the dataset); "
              "retrieval leaves each query's own augmented copy out of the gallery; "
-             "* retrieval on the classifier's last hidden layer (supervised)",
-             f"{'':55s} accuracy  mAP@1  mAP@5  mAP@10  cpu s"]
+             "* retrieval on the classifier's last hidden layer (supervised); probe: linear probe accuracy",
+             f"{'':55s} accuracy  probe  mAP@1  mAP@5  mAP@10  cpu s"]
     for section in ("methods", "ablations"):
         if results.get(section) and section == "ablations":
             lines.append("ablations (item 4):")
         for name, m in results.get(section, {}).items():
             maps = [m.get(f"map@{k}", float("nan")) for k in (1, 5, 10)]
-            lines.append(f"{name:55s} {m['accuracy']:8.3f} {maps[0]:6.3f} {maps[1]:6.3f} {maps[2]:7.3f} "
+            lines.append(f"{name:55s} {m['accuracy']:8.3f} {m.get('probe_accuracy', float('nan')):6.3f} "
+                         f"{maps[0]:6.3f} {maps[1]:6.3f} {maps[2]:7.3f} "
                          f"{m.get('cpu_seconds', 0):6d}")
     for section in ("methods", "ablations"):
         for name, m in results.get(section, {}).items():
@@ -320,11 +340,11 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_results(results: dict[str, Any], split: dict[str, Any], package: dict[str, str], quick: bool,
+def write_results(results: dict[str, Any], split: dict[str, Any], package: dict[str, str], name: str,
                   timings: dict[str, Any]) -> None:
     """Write (or update: methods run in separate invocations are merged when they saw the same rows
     at the same budget)."""
-    path = RESULTS / ("weightspace_kicad_quick.json" if quick else "weightspace_kicad.json")
+    path = RESULTS / ("weightspace_kicad.json" if name == "full" else f"weightspace_kicad_{name}.json")
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(Path(tempfile.gettempdir()) / f"{path.name}.lock", "w") as lock:  # methods may run as parallel invocations
         fcntl.flock(lock, fcntl.LOCK_EX)

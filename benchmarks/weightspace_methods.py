@@ -1,6 +1,9 @@
 """The methods of benchmarks/weightspace_kicad.py, each trained on the train split (model selection
 on val) and scored on the test split: accuracy, and retrieval mAP@1/5/10 over the test split with
-each query's own augmented copy left out of the gallery (`retrieval`).
+each query's own augmented copy left out of the gallery (`retrieval`). Raw weights and inr2vec
+embeddings are also scored by a linear probe (`linear_probe`: logistic regression solved to
+convergence on train-standardized features), which compares what the features carry without
+hanging on the classifier's training budget.
 
 What each retrieves with: raw weights and inr2vec rank by L2 between their unsupervised vectors
 (standardized weights, embeddings); PointNet and the NFN, trained only as classifiers, rank by
@@ -22,7 +25,7 @@ from torch import nn
 
 from inrzoo import config as configlib
 from inrzoo.zoo.core.job_config import TrainJobConfig
-from inrzoo.zoo.tasks.classification import ClassifierConfig, classification_task, sized_for
+from inrzoo.zoo.tasks.classification import ClassifierConfig, classification_task, linear_probe, sized_for
 from inrzoo.zoo.tasks.embedding import embed_params
 from inrzoo.zoo.tasks.reconstruction import reconstruction_quality
 from inrzoo.zoo.tasks.retrieval import retrieval_task
@@ -33,6 +36,12 @@ from inrzoo.zoo.tasks.training import TrainConfig, accuracy, take, train_classif
 from weightspace_inputs import Split
 
 log = logging.getLogger("weightspace_kicad.methods")
+
+
+def probe(features: dict[str, torch.Tensor], splits: dict[str, Split]) -> float:
+    """Test accuracy of the linear probe (train-standardized features, L2 strength chosen on val)."""
+    return linear_probe(features["train"], splits["train"].labels, features["test"], splits["test"].labels,
+                        features["val"], splits["val"].labels)["test_accuracy"]
 
 
 def retrieval(features: torch.Tensor, split: Split) -> dict[str, float]:
@@ -118,7 +127,7 @@ def raw_weights_mlp(splits: dict[str, Split], num_classes: int, classifier: Clas
     x = {k: (v - mean) / std for k, v in flat.items()}
     result = classification_task(x["train"], splits["train"].labels, x["test"], splits["test"].labels, num_classes,
                                  sized_for(classifier, x["train"].shape[1]), x["val"], splits["val"].labels)
-    return {"accuracy": result["test_accuracy"], **retrieval(x["test"], splits["test"]),
+    return {"accuracy": result["test_accuracy"], "probe_accuracy": probe(flat, splits), **retrieval(x["test"], splits["test"]),
             "best_val_accuracy": result.get("best_val_accuracy")}
 
 
@@ -211,7 +220,7 @@ def embedding_scores(model, splits: dict[str, Split], num_classes: int, budget: 
     emb = {k: embed_params(model, s.params) for k, s in splits.items()}
     result = classification_task(emb["train"], splits["train"].labels, emb["test"], splits["test"].labels, num_classes,
                                  sized_for(budget.classifier, emb["train"].shape[1]), emb["val"], splits["val"].labels)
-    scores = {"accuracy": result["test_accuracy"], **retrieval(emb["test"], splits["test"]),
+    scores = {"accuracy": result["test_accuracy"], "probe_accuracy": probe(emb, splits), **retrieval(emb["test"], splits["test"]),
               "best_val_accuracy": result.get("best_val_accuracy")}
     n = min(budget.reconstruction_shapes, len(splits["test"]))
     if n:  # Chamfer-L1 / F-score (threshold 0.01) of decoded vs input INR surfaces, marching cubes on both

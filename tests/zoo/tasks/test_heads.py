@@ -10,7 +10,7 @@ import torch
 from inr2vec_helpers import spec_of
 from inrzoo.zoo.components.implicit_decoder import DecoderConfig
 from inrzoo.zoo.inr2vec import Inr2vec
-from inrzoo.zoo.tasks.classification import Classifier, ClassifierConfig, classification_task
+from inrzoo.zoo.tasks.classification import Classifier, ClassifierConfig, classification_task, linear_probe
 from inrzoo.zoo.tasks.embedding import embed_params
 from inrzoo.zoo.tasks.generation import GanConfig, build_gan, gradient_penalty, sample_embeddings, train_latent_gan
 from inrzoo.zoo.tasks.segmentation import (SegmentationConfig, SegmentationDecoder, class_parts_from_labels, part_miou,
@@ -70,6 +70,21 @@ def test_classifier_separates_two_weight_families(siren_families, tiny_config):
     assert shuffled["test_accuracy"] < result["test_accuracy"]
     with pytest.raises(ValueError, match="layers_dim"):
         classification_task(emb, labels, emb, labels, 2, ClassifierConfig(layers_dim=[8, 4]))
+
+
+def test_linear_probe_reads_a_class_carried_by_one_tiny_column_whatever_its_scale():
+    gen = torch.Generator().manual_seed(0)
+    labels = torch.arange(120) % 3
+    # Column 2 carries the class at a scale of 1e-4 under columns of noise 1e4 times larger: the
+    # train-split standardization makes the scale irrelevant.
+    x = torch.randn(120, 6, generator=gen)
+    x[:, 2] = (labels.double() + 0.1 * torch.randn(120, generator=gen).double()).float() * 1e-4
+    train, val, test = slice(0, 60), slice(60, 90), slice(90, 120)
+    result = linear_probe(x[train], labels[train], x[test], labels[test], x[val], labels[val])
+    assert result["test_accuracy"] >= 0.9 and result["val_accuracy"] >= 0.9, result
+    shuffled = linear_probe(x[train], labels[train][torch.randperm(60, generator=gen)], x[test], labels[test],
+                            x[val], labels[val])
+    assert shuffled["test_accuracy"] < 0.7, shuffled
 
 
 def test_transfer_learns_a_fixed_map_between_spaces():

@@ -173,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         with timed(out, "points"):
             surface_points(cfg, out, N_POINTS)
     if args.step in ("methods", "all"):
-        results = run_methods(uri, out / f"points_{N_POINTS}", method_budget(args.budget or ("quick" if chosen_slice else "full")), args.methods.split(","),
+        budget = method_budget(args.budget or ("quick" if chosen_slice else "full"))
+        results = run_methods(uri, out / f"points_{N_POINTS}", budget, args.methods.split(","),
                               out / "ray_results", split["checksum"])
         write_results(results, split, package, name, json.loads((out / TIMINGS).read_text())
                       if (out / TIMINGS).exists() else {})

@@ -127,8 +127,8 @@ def raw_weights_mlp(splits: dict[str, Split], num_classes: int, classifier: Clas
     x = {k: (v - mean) / std for k, v in flat.items()}
     result = classification_task(x["train"], splits["train"].labels, x["test"], splits["test"].labels, num_classes,
                                  sized_for(classifier, x["train"].shape[1]), x["val"], splits["val"].labels)
-    return {"accuracy": result["test_accuracy"], "probe_accuracy": probe(flat, splits), **retrieval(x["test"], splits["test"]),
-            "best_val_accuracy": result.get("best_val_accuracy")}
+    return {"accuracy": result["test_accuracy"], "probe_accuracy": probe(flat, splits),
+            **retrieval(x["test"], splits["test"]), "best_val_accuracy": result.get("best_val_accuracy")}
 
 
 @_timed
@@ -220,8 +220,8 @@ def embedding_scores(model, splits: dict[str, Split], num_classes: int, budget: 
     emb = {k: embed_params(model, s.params) for k, s in splits.items()}
     result = classification_task(emb["train"], splits["train"].labels, emb["test"], splits["test"].labels, num_classes,
                                  sized_for(budget.classifier, emb["train"].shape[1]), emb["val"], splits["val"].labels)
-    scores = {"accuracy": result["test_accuracy"], "probe_accuracy": probe(emb, splits), **retrieval(emb["test"], splits["test"]),
-              "best_val_accuracy": result.get("best_val_accuracy")}
+    scores = {"accuracy": result["test_accuracy"], "probe_accuracy": probe(emb, splits),
+              **retrieval(emb["test"], splits["test"]), "best_val_accuracy": result.get("best_val_accuracy")}
     n = min(budget.reconstruction_shapes, len(splits["test"]))
     if n:  # Chamfer-L1 / F-score (threshold 0.01) of decoded vs input INR surfaces, marching cubes on both
         recon = reconstruction_quality(model, take(splits["test"].params, torch.arange(n)),

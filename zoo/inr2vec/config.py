@@ -25,7 +25,7 @@ class EncoderConfig:
     # "hidden": the stacked hidden-to-hidden layers (the paper); "all": also the first and
     # the last layer of the INR (the variant of thesis C.8).
     layers: Literal["hidden", "all"] = "hidden"
-    # "standardize" (chosen, issue 17; not in the thesis): every entry of the input matrix is
+    # "standardize" (an option tried for issue 17; not in the thesis): every entry of the input matrix is
     # standardized by its mean and deviation over the training INRs (`Inr2vec.fit_input_normalization`).
     # Measured on KiCad (24 classes, 64-wide SIRENs from a shared init; linear probe on the
     # embeddings, benchmarks/results/weightspace_kicad_slice_24_8_2_4.json): it hurts, 0.135

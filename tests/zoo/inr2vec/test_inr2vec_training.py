@@ -106,7 +106,8 @@ def test_bce_of_the_labels_own_logits_is_their_entropy_so_the_kl_term_is_zero():
     assert bernoulli_entropy(torch.tensor([0.0, 1.0])) < 1e-5
 
 
-# "kl" for BCE: BCE itself has the labels' entropy as its floor, which the excess over it does not have (measured here: 0.26 -> 0.16).
+# "kl" for BCE: BCE itself has the labels' entropy as its floor, which the excess over it does
+# not have (measured here: 0.26 -> 0.16).
 @pytest.mark.parametrize("loss, key, ratio", [("mse", "loss", 0.2), ("bce", "loss", 0.9), ("bce", "kl", 0.7)])
 def test_train_epoch_reduces_the_reconstruction_loss(sphere_inrs, tiny_config, loss, key, ratio):
     torch.manual_seed(0)

@@ -2,7 +2,18 @@
 the model zoo in zoo/, installed as the subpackage inrzoo.zoo. platform/ is only a source root
 (never a package: that name would shadow the standard library)."""
 
-from setuptools import find_packages, setup
+from setuptools import Extension, find_packages, setup
+
+# The closest-point BVH (plain C, loaded through ctypes, so no Python headers are needed).
+# Optional: without a C compiler the install still succeeds and queries fall back to libigl.
+# No -march=native: the library must run on every node of a cluster image built elsewhere.
+nearest = Extension(
+    "inrzoo.geometry._nearest",
+    sources=["platform/inrzoo/geometry/nearest.c"],
+    extra_compile_args=["-O3", "-std=c99", "-fno-math-errno"],
+    libraries=["m"],
+    optional=True,
+)
 
 zoo_packages = ["inrzoo.zoo"] + [f"inrzoo.zoo.{name}" for name in find_packages("zoo")]
 
@@ -11,4 +22,5 @@ setup(
     package_dir={"": "platform", "inrzoo.zoo": "zoo"},
     package_data={"inrzoo": ["data/**/*"], "inrzoo.zoo": ["configs/**/*.yaml"]},
     include_package_data=True,
+    ext_modules=[nearest],
 )

@@ -3,7 +3,8 @@
 
 Speed: the armadillo (52K faces, /work/shared/data) normalized into the unit sphere; two
 query sets in random order, a Davies pool (uniform in the unit ball) and near-surface points
-(surface samples + N(0, 0.01^2)). inrzoo: exact AABB distance + fast-winding-number sign.
+(surface samples + N(0, 0.01^2)). inrzoo: exact distance from the compiled BVH (nearest.c) +
+fast-winding-number sign (on closed meshes shared across surface-free balls).
 Baseline: trimesh.proximity.signed_distance on a subset of the same points, same run, same
 pinned CPUs. Rates are evaluations per CPU-second (= per core, whatever the thread count)
 and per wall second; the process is pinned to --threads CPUs and libigl uses that many threads.
@@ -14,8 +15,10 @@ subdivided to ~200K faces (--pool-points, keeping 1 sample in 10 as Davies' 10M 
 the exact procedure (every pool point's distance, bound_grid 0) against the bounded one
 (grid of exact distances + 1-Lipschitz bounds, exact distances only where the bounds cannot
 decide); "evaluations" are pool points, so the rate is what the pool costs per CPU-second.
-Bounding-box queries (uniform in the mesh's bounding box) on both meshes with the current path,
-and, when warp-lang is importable, NVIDIA Warp's BVH query with winding-number sign (CPU).
+Bounding-box queries (uniform in the mesh's bounding box) on both meshes with the current path
+against the previous one (libigl's AABB + winding number at every point, the fallback without
+the compiled library), same points, same run; and, when warp-lang is importable, NVIDIA Warp's
+BVH query with winding-number sign (CPU).
 
 Memory: the armadillo subdivided to >= 100K faces, a 10M-point float32 pool, signed
 distance of all of it; peak resident memory above the baseline (mesh, index and pool loaded),
@@ -108,6 +111,20 @@ def rate(function, *args) -> tuple[float, object]:
     return len(args[1]) / cpu, result
 
 
+def libigl_rate(mesh: geometry.Mesh, points: np.ndarray) -> tuple[float, np.ndarray]:
+    """The fallback path (libigl's AABB, winding number everywhere) on a fresh copy of the mesh."""
+    from inrzoo.geometry import nearest
+
+    compiled = nearest.available
+    nearest.available = lambda: False
+    try:
+        copy = geometry.Mesh(mesh.vertices, mesh.faces, source=mesh.source)
+        geometry.shape_index(copy)
+        return rate(geometry.signed_distance, copy, points)
+    finally:
+        nearest.available = compiled
+
+
 def warp_rate(mesh: geometry.Mesh, points: np.ndarray):
     """Warp's BVH closest point + winding-number sign on the CPU, or None when not installed."""
     try:
@@ -142,7 +159,9 @@ def bounding_box_and_pool(mesh: geometry.Mesh, label: str, rng: np.random.Genera
     low, high = mesh.bounds
     box = rng.uniform(low, high, (ARGS.points, 3))
     ours, sdf = rate(geometry.signed_distance, mesh, box)
-    line = f"{label} ({len(mesh.faces):,} faces), bounding-box queries: current path {ours:,.0f} evals/s/core"
+    previous, reference = libigl_rate(mesh, box)
+    line = (f"{label} ({len(mesh.faces):,} faces), bounding-box queries: current path {ours:,.0f} evals/s/core, "
+            f"libigl path {previous:,.0f} ({ours / previous:.2f}x; max |difference| {np.abs(sdf - reference).max():.1e})")
     warp = warp_rate(mesh, box[spatial_order(box)])
     if warp is not None:
         line += f"; warp {warp[0]:,.0f} evals/s/core ({warp[0] / ours:.2f}x)"

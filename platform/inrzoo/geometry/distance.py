@@ -1,11 +1,18 @@
 """Ground-truth fields: signed/unsigned distance, winding number, occupancy.
 
-Meshes: exact unsigned distance through libigl's AABB tree (built once per mesh and
-cached), sign from the fast generalized winding number (Barill et al. 2018, as Davies et
-al. 2.2 use for meshes in the wild): a point is inside where |w| >= 0.5, which stays right
-away from holes, self-intersections, non-manifold edges and duplicated faces, and on meshes
-whose orientation is flipped as a whole. Point clouds: UDF and its gradient from a KD-tree.
-Voxels: occupancy by lookup. Queries run in blocks so memory stays bounded.
+Meshes: exact unsigned distance through the compiled BVH of nearest.c (libigl's AABB tree where
+that library is missing; built once per mesh and cached), sign from the fast generalized winding
+number (Barill et al. 2018, as Davies et al. 2.2 use for meshes in the wild): a point is inside
+where |w| >= 0.5, which stays right away from holes, self-intersections, non-manifold edges and
+duplicated faces, and on meshes whose orientation is flipped as a whole.
+
+On a closed mesh (every directed edge matched by its reverse: a 2-cycle, whatever its
+self-intersections) w is an integer, constant on each connected piece of the complement of the
+surface. A point inside the surface-free ball of an earlier point (radius: its distance) then
+shares that point's sign, so w is only evaluated at the points that start a new ball (my
+choice of shortcut; the result is the same as evaluating w everywhere). Open meshes get w at
+every point. Point clouds: UDF and its gradient from a KD-tree. Voxels: occupancy by lookup.
+Queries run in blocks so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import igl
 import numpy as np
 from scipy.spatial import cKDTree
 
+from . import nearest
 from .blocks import gather_f64, ordered_blocks
 from .io import as_shape
 from .shapes import GeometryError, Mesh, PointCloud, Shape, VoxelGrid
@@ -36,22 +44,58 @@ def kinds_giving(field: str) -> tuple[str, ...]:
     return tuple(cls.kind for cls in FIELD_SHAPES[field])
 
 
+def is_closed(faces: np.ndarray) -> bool:
+    """Whether every directed edge (i, j) of the faces is matched by a reverse one (j, i): the
+    mesh bounds a volume and its winding number is an integer off the surface."""
+    directed = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    base = int(faces.max()) + 1
+    forward = directed[:, 0] * base + directed[:, 1]
+    backward = directed[:, 1] * base + directed[:, 0]
+    return bool(np.array_equal(np.sort(forward), np.sort(backward)))
+
+
 class MeshIndex:
-    """Trees of one mesh, built once: libigl's AABB (exact closest points) and the
-    fast-winding-number hierarchy (triangle-soup BVH with Taylor expansions)."""
+    """Trees of one mesh, built once: the closest-point BVH (libigl's AABB without the compiled
+    library) and the fast-winding-number hierarchy (triangle-soup BVH with Taylor expansions)."""
 
     def __init__(self, mesh: Mesh):
         self.vertices = mesh.vertices
         self.faces = mesh.faces
-        self.tree = igl.AABB()
-        self.tree.init(self.vertices, self.faces)
+        self.closed = is_closed(mesh.faces)
+        # Rounding room for the sign shortcut: far below any distance that matters.
+        self.slack = 1e-12 * float(np.ptp(mesh.vertices, axis=0).max())
+        if nearest.available():
+            self.nearest, self.tree = nearest.NearestTree(self.vertices, self.faces), None
+        else:
+            self.nearest, self.tree = None, igl.AABB()
+            self.tree.init(self.vertices, self.faces)
         self.winding_tree = igl.FastWindingNumberBVH()
         self.winding_tree.init(self.vertices, self.faces, WINDING_ORDER)
 
     def closest(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Exact squared distance [M] and closest surface point [M,3] for each point."""
+        if self.nearest is not None:
+            squared, closest, _ = self.nearest.query(points)
+            return squared, closest
         squared, _, closest = self.tree.squared_distance(self.vertices, self.faces, points)
         return squared, closest
+
+    def squared_distance(self, points: np.ndarray) -> np.ndarray:
+        """Exact squared distance [M] only (skips writing the closest points)."""
+        if self.nearest is not None:
+            return self.nearest.query(points, with_closest=False)[0]
+        return self.closest(points)[0]
+
+    def inside(self, points: np.ndarray, distance: np.ndarray) -> np.ndarray:
+        """|w| >= 0.5 per point, given each point's exact distance [M] (float32 is enough). On
+        a closed mesh, w is evaluated only where a point starts a new surface-free ball."""
+        if not self.closed or self.nearest is None:
+            return np.abs(self.winding(points)) >= 0.5
+        anchor = nearest.link_anchors(points, distance, self.slack)
+        starts = np.flatnonzero(anchor == np.arange(len(anchor)))
+        inside = np.zeros(len(points), dtype=bool)
+        inside[starts] = np.abs(self.winding(np.ascontiguousarray(points[starts]))) >= 0.5
+        return inside[anchor]
 
     def winding(self, points: np.ndarray) -> np.ndarray:
         """Fast (hierarchical, Barnes-Hut) generalized winding number of each point."""
@@ -133,10 +177,10 @@ def signed_distance(mesh: Mesh, points, unsigned=None, return_gradient: bool = F
     gradient = np.empty((len(points), 3), dtype=np.float32) if return_gradient else None
     for block in ordered_blocks(points, BLOCK_SIZE):
         chunk = gather_f64(points, block)
-        inside = np.abs(index.winding(chunk)) >= 0.5
         if return_gradient:
             squared, closest = index.closest(chunk)
             distance = np.sqrt(squared).astype(np.float32)
+            inside = index.inside(chunk, distance)
             sign = np.where(inside, -1.0, 1.0)[:, None]
             safe = np.where(distance > 0, distance, 1.0)[:, None]
             gradient[block] = np.where(distance[:, None] > 0, sign * (chunk - closest) / safe, 0.0)
@@ -144,8 +188,8 @@ def signed_distance(mesh: Mesh, points, unsigned=None, return_gradient: bool = F
             distance = np.full(len(chunk), np.nan, dtype=np.float32) if known is None else known[block].copy()
             missing = np.isnan(distance)
             if missing.any():
-                squared, _ = index.closest(chunk[missing])
-                distance[missing] = np.sqrt(squared)
+                distance[missing] = np.sqrt(index.squared_distance(chunk[missing]))
+            inside = index.inside(chunk, distance)
         out[block] = np.where(inside, -distance, distance)
     return (out, gradient) if return_gradient else out
 

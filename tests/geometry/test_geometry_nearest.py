@@ -1,0 +1,151 @@
+"""The compiled closest-point BVH against libigl, and the closed-mesh sign shortcut against the
+winding number at every point."""
+
+from pathlib import Path
+
+import igl
+import numpy as np
+import pytest
+import trimesh
+
+import inrzoo.geometry as g
+import inrzoo.geometry.distance as distance
+from inrzoo.geometry import nearest
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "classic"
+
+pytestmark = pytest.mark.skipif(not nearest.available(), reason="compiled closest-point library not built")
+
+
+def _reference(vertices, faces, points):
+    return igl.point_mesh_squared_distance(points, vertices, faces)[0]
+
+
+def _check_against_libigl(vertices, faces, points):
+    tree = nearest.NearestTree(vertices, faces)
+    squared, closest, face = tree.query(points, with_face=True)
+    reference = _reference(vertices, faces, points)
+    scale = max(1.0, float(np.abs(vertices).max()))
+    np.testing.assert_allclose(squared, reference, rtol=1e-12, atol=1e-24 * scale**2)
+    # The closest point lies at that distance, on the reported face.
+    np.testing.assert_allclose(((closest - points) ** 2).sum(axis=1), squared, rtol=1e-9, atol=1e-20 * scale**2)
+    triangles = vertices[faces[face]]
+    on_own_face = trimesh.triangles.closest_point(triangles, closest)
+    np.testing.assert_allclose(on_own_face, closest, atol=1e-9 * scale)
+    # Without the optional outputs the distances are the same.
+    np.testing.assert_array_equal(tree.query(points, with_closest=False)[0], squared)
+    return squared
+
+
+@pytest.mark.parametrize("name", ["bunny.ply", "elephant-with-holes.off", "eight.off", "open_cube.off"])
+def test_distances_equal_libigl_on_real_meshes(name):
+    mesh = g.load(DATA / name)
+    lo, hi = mesh.bounds
+    rng = np.random.default_rng(0)
+    span = hi - lo
+    around = rng.uniform(lo - 0.2 * span, hi + 0.2 * span, (4000, 3))
+    far = rng.normal(size=(200, 3)) * 50 * span.max()
+    on_surface = mesh.vertices[rng.integers(0, len(mesh.vertices), 300)]
+    points = np.concatenate([around, far, on_surface])
+    squared = _check_against_libigl(mesh.vertices, mesh.faces, points)
+    assert (squared[-300:] == 0).all()
+
+
+def test_degenerate_duplicate_and_single_triangles():
+    rng = np.random.default_rng(1)
+    vertices = rng.normal(size=(40, 3))
+    faces = rng.integers(0, 40, (120, 3))
+    faces[:10, 1] = faces[:10, 0]  # edges collapsed to points
+    faces[10:20] = faces[10:20, [0, 0, 0]]  # triangles collapsed to one vertex
+    vertices[faces[20:30, 2]] = 0.5 * (vertices[faces[20:30, 0]] + vertices[faces[20:30, 1]])  # collinear
+    faces = np.concatenate([faces, faces[:40]])  # duplicates
+    points = rng.normal(size=(3000, 3)) * 2
+    _check_against_libigl(vertices, faces, points)
+    _check_against_libigl(vertices, faces[30:31], points)
+
+
+def test_bad_faces_raise_before_reaching_c():
+    vertices = np.zeros((3, 3))
+    with pytest.raises(ValueError, match="F>0"):
+        nearest.NearestTree(vertices, np.zeros((0, 3), dtype=np.int64))
+    with pytest.raises(ValueError, match="outside"):
+        nearest.NearestTree(vertices, np.array([[0, 1, 3]]))
+
+
+def test_threads_and_point_order_do_not_change_answers(monkeypatch):
+    mesh = g.load(DATA / "bunny.ply")
+    points = np.random.default_rng(2).uniform(mesh.bounds[0], mesh.bounds[1], (50_000, 3))
+    tree = nearest.NearestTree(mesh.vertices, mesh.faces)
+    monkeypatch.setenv("INRZOO_GEOMETRY_THREADS", "1")
+    single = tree.query(points)[0]
+    monkeypatch.setenv("INRZOO_GEOMETRY_THREADS", "3")
+    monkeypatch.setattr(nearest, "MIN_POINTS_PER_THREAD", 1000)
+    np.testing.assert_array_equal(tree.query(points)[0], single)
+    order = np.random.default_rng(3).permutation(len(points))
+    np.testing.assert_array_equal(tree.query(points[order])[0], single[order])
+
+
+def _cube() -> np.ndarray:
+    return np.asarray(trimesh.creation.box().faces)
+
+
+def test_is_closed():
+    faces = _cube()
+    assert distance.is_closed(faces)
+    assert distance.is_closed(faces[:, ::-1])  # flipped as a whole: still a 2-cycle
+    assert not distance.is_closed(faces[1:])  # a missing face
+    one_flipped = faces.copy()
+    one_flipped[0] = one_flipped[0, ::-1]
+    assert not distance.is_closed(one_flipped)
+    assert not distance.is_closed(np.asarray(g.load(DATA / "elephant-with-holes.off").faces))
+    assert distance.is_closed(np.asarray(g.load(DATA / "eight.off").faces))
+
+
+def test_linked_points_lie_inside_their_anchors_ball():
+    rng = np.random.default_rng(4)
+    points = np.cumsum(rng.normal(scale=0.01, size=(5000, 3)), axis=0)
+    radius = rng.uniform(0, 0.05, len(points))
+    anchor = nearest.link_anchors(points, radius, slack=0.0)
+    index = np.arange(len(points))
+    assert (anchor <= index).all()
+    starts = anchor == index
+    assert (anchor[anchor] == anchor).all()  # anchors are their own anchors
+    # Points on the surface (distance 0) share nothing, even when they coincide.
+    assert (nearest.link_anchors(np.zeros((10, 3)), np.zeros(10), slack=0.0) == np.arange(10)).all()
+    linked = ~starts
+    assert linked.sum() > 1000
+    gap = np.linalg.norm(points[linked] - points[anchor[linked]], axis=1)
+    assert (gap < np.maximum(radius[linked], radius[anchor[linked]])).all()
+
+
+@pytest.mark.parametrize("name", ["bunny.ply", "eight.off"])
+def test_sign_shortcut_equals_winding_number_everywhere(name, monkeypatch):
+    mesh = g.load(DATA / name)
+    assert distance.is_closed(mesh.faces)
+    lo, hi = mesh.bounds
+    rng = np.random.default_rng(5)
+    near = mesh.vertices[rng.integers(0, len(mesh.vertices), 10_000)] + rng.normal(scale=0.01 * (hi - lo).max(), size=(10_000, 3))
+    points = np.concatenate([rng.uniform(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo), (20_000, 3)), near])
+    sdf = g.signed_distance(mesh, points)
+    inside_everywhere = np.abs(g.winding_number(mesh, points)) >= 0.5
+    np.testing.assert_array_equal(sdf < 0, inside_everywhere & (sdf != 0))
+    calls = []
+    index = g.shape_index(mesh)
+    original = index.winding
+    monkeypatch.setattr(index, "winding", lambda p: calls.append(len(p)) or original(p))
+    g.signed_distance(mesh, points)
+    assert sum(calls) < 0.7 * len(points)  # the shortcut skipped most winding numbers
+
+
+def test_libigl_fallback_gives_the_same_fields(monkeypatch):
+    mesh = g.load(DATA / "elephant-with-holes.off")
+    points = np.random.default_rng(6).uniform(mesh.bounds[0] - 0.1, mesh.bounds[1] + 0.1, (8000, 3))
+    compiled_sdf = g.signed_distance(mesh, points)
+    compiled_udf, compiled_gradient = g.unsigned_distance(mesh, points, return_gradient=True)
+    monkeypatch.setattr(nearest, "available", lambda: False)
+    fallback = g.load(DATA / "elephant-with-holes.off")  # a fresh shape: a fresh index
+    assert g.shape_index(fallback).nearest is None
+    np.testing.assert_array_equal(g.signed_distance(fallback, points), compiled_sdf)
+    udf, gradient = g.unsigned_distance(fallback, points, return_gradient=True)
+    np.testing.assert_array_equal(udf, compiled_udf)
+    np.testing.assert_allclose(gradient, compiled_gradient, atol=1e-6)

@@ -4,12 +4,13 @@ the model zoo in zoo/, installed as the subpackage inrzoo.zoo. platform/ is only
 
 from setuptools import Extension, find_packages, setup
 
-# The closest-point BVH (plain C, loaded through ctypes, so no Python headers are needed).
+# The closest-point BVH (plain C99 with GCC/Clang vector extensions, loaded through ctypes, so no Python headers are needed).
 # Optional: without a C compiler the install still succeeds and queries fall back to libigl.
 # No -march=native: the library must run on every node of a cluster image built elsewhere.
 nearest = Extension(
     "inrzoo.geometry._nearest",
-    sources=["platform/inrzoo/geometry/nearest.c"],
+    sources=["platform/inrzoo/geometry/nearest_build.c", "platform/inrzoo/geometry/nearest_query.c"],
+    depends=["platform/inrzoo/geometry/nearest.h"],
     extra_compile_args=["-O3", "-std=c99", "-fno-math-errno"],
     libraries=["m"],
     optional=True,

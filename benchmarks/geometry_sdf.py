@@ -3,7 +3,7 @@
 
 Speed: the armadillo (52K faces, /work/shared/data) normalized into the unit sphere; two
 query sets in random order, a Davies pool (uniform in the unit ball) and near-surface points
-(surface samples + N(0, 0.01^2)). inrzoo: exact distance from the compiled BVH (nearest.c) +
+(surface samples + N(0, 0.01^2)). inrzoo: exact distance from the compiled BVH (geometry/nearest_*.c) +
 fast-winding-number sign (on closed meshes shared across surface-free balls).
 Baseline: trimesh.proximity.signed_distance on a subset of the same points, same run, same
 pinned CPUs. Rates are evaluations per CPU-second (= per core, whatever the thread count)

@@ -61,7 +61,8 @@ def test_degenerate_duplicate_and_single_triangles():
     faces = np.concatenate([faces, faces[:40]])  # duplicates
     points = rng.normal(size=(3000, 3)) * 2
     _check_against_libigl(vertices, faces, points)
-    _check_against_libigl(vertices, faces[30:31], points)
+    for count in (1, 2, 3, 5, 9):  # a root leaf, wide nodes with empty slots
+        _check_against_libigl(vertices, faces[30:30 + count], points)
 
 
 def test_bad_faces_raise_before_reaching_c():

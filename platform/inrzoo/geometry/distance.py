@@ -1,6 +1,6 @@
 """Ground-truth fields: signed/unsigned distance, winding number, occupancy.
 
-Meshes: exact unsigned distance through the compiled BVH of nearest.c (libigl's AABB tree where
+Meshes: exact unsigned distance through the compiled BVH of nearest_*.c (libigl's AABB tree where
 that library is missing; built once per mesh and cached), sign from the fast generalized winding
 number (Barill et al. 2018, as Davies et al. 2.2 use for meshes in the wild): a point is inside
 where |w| >= 0.5, which stays right away from holes, self-intersections, non-manifold edges and

@@ -1,4 +1,4 @@
-"""Exact closest points on a triangle mesh through the compiled BVH of nearest.c.
+"""Exact closest points on a triangle mesh through the compiled BVH of nearest_*.c.
 
 The library is built by `pip install` (setup.py, an optional extension: an install without a C
 compiler still succeeds). `available()` says whether it loaded; callers fall back to libigl's

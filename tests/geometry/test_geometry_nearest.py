@@ -71,6 +71,8 @@ def test_bad_faces_raise_before_reaching_c():
         nearest.NearestTree(vertices, np.zeros((0, 3), dtype=np.int64))
     with pytest.raises(ValueError, match="outside"):
         nearest.NearestTree(vertices, np.array([[0, 1, 3]]))
+    with pytest.raises(ValueError, match="NaN"):
+        nearest.NearestTree(np.array([[0.0, 0, 0], [1, 0, 0], [0, np.nan, 0]]), np.array([[0, 1, 2]]))
 
 
 def test_threads_and_point_order_do_not_change_answers(monkeypatch):

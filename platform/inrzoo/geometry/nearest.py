@@ -81,6 +81,8 @@ class NearestTree:
             raise ValueError(f"NearestTree needs faces of shape [F>0, 3], got {list(faces.shape)}")
         if faces.min() < 0 or faces.max() >= len(vertices):
             raise ValueError(f"face indices outside [0, {len(vertices)})")
+        if not np.isfinite(vertices).all():
+            raise ValueError("NearestTree: vertices contain NaN or infinite coordinates")
         self._handle = lib.nearest_build(vertices, faces, len(faces))
 
     def __del__(self):

@@ -81,6 +81,9 @@ def test_threads_and_point_order_do_not_change_answers(monkeypatch):
     tree = nearest.NearestTree(mesh.vertices, mesh.faces)
     monkeypatch.setenv("INRZOO_GEOMETRY_THREADS", "1")
     single = tree.query(points)[0]
+    monkeypatch.delenv("INRZOO_GEOMETRY_THREADS")
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # what Ray sets in a task given 2 CPUs
+    assert nearest._threads() == 2
     monkeypatch.setenv("INRZOO_GEOMETRY_THREADS", "3")
     monkeypatch.setattr(nearest, "MIN_POINTS_PER_THREAD", 1000)
     np.testing.assert_array_equal(tree.query(points)[0], single)

@@ -58,9 +58,14 @@ def available() -> bool:
 
 
 def _threads() -> int:
-    """Threads for one query: the CPUs this process may use, or INRZOO_GEOMETRY_THREADS."""
-    configured = os.environ.get("INRZOO_GEOMETRY_THREADS")
-    return max(1, int(configured)) if configured else len(os.sched_getaffinity(0))
+    """Threads for one query: INRZOO_GEOMETRY_THREADS, else OMP_NUM_THREADS (which Ray sets to the
+    CPUs it gave a task or actor, so concurrent tasks do not oversubscribe a node), else the CPUs
+    this process may use."""
+    for name in ("INRZOO_GEOMETRY_THREADS", "OMP_NUM_THREADS"):
+        configured = os.environ.get(name, "")
+        if configured.isdigit():
+            return max(1, int(configured))
+    return len(os.sched_getaffinity(0))
 
 
 def _address(array: np.ndarray | None) -> int | None:

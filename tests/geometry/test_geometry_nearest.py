@@ -1,6 +1,8 @@
 """The compiled closest-point BVH against libigl, and the closed-mesh sign shortcut against the
 winding number at every point."""
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import igl
@@ -13,6 +15,7 @@ import inrzoo.geometry.distance as distance
 from inrzoo.geometry import nearest
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "classic"
+SOURCES = Path(__file__).resolve().parents[2] / "platform" / "inrzoo" / "geometry"
 
 pytestmark = pytest.mark.skipif(not nearest.available(), reason="compiled closest-point library not built")
 
@@ -155,3 +158,13 @@ def test_libigl_fallback_gives_the_same_fields(monkeypatch):
     udf, gradient = g.unsigned_distance(fallback, points, return_gradient=True)
     np.testing.assert_array_equal(udf, compiled_udf)
     np.testing.assert_allclose(gradient, compiled_gradient, atol=1e-6)
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
+def test_c_code_is_clean_under_address_and_undefined_behavior_sanitizers(tmp_path):
+    binary = tmp_path / "nearest_sanitized"
+    sources = [Path(__file__).with_name("nearest_sanitized.c"), SOURCES / "nearest_build.c", SOURCES / "nearest_query.c"]
+    subprocess.run(["gcc", "-g", "-O1", "-std=c99", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+                    f"-I{SOURCES}", *map(str, sources), "-lm", "-o", str(binary)], check=True)
+    result = subprocess.run([str(binary)], capture_output=True, text=True, env={"ASAN_OPTIONS": "detect_leaks=1"})
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stdout + result.stderr

@@ -24,6 +24,8 @@ _DOUBLES = np.ctypeslib.ndpointer(dtype=np.float64, flags="C_CONTIGUOUS")
 _INT64 = np.ctypeslib.ndpointer(dtype=np.int64, flags="C_CONTIGUOUS")
 # Below this many points per thread, starting threads costs more than it saves.
 MIN_POINTS_PER_THREAD = 20_000
+# Node and triangle indices are 32-bit in the C tree (2F - 1 nodes must fit).
+MAX_FACES = 2**30 - 1
 
 
 @cache
@@ -88,7 +90,11 @@ class NearestTree:
             raise ValueError(f"face indices outside [0, {len(vertices)})")
         if not np.isfinite(vertices).all():
             raise ValueError("NearestTree: vertices contain NaN or infinite coordinates")
+        if len(faces) > MAX_FACES:
+            raise ValueError(f"NearestTree: {len(faces):,} faces, more than the {MAX_FACES:,} it indexes")
         self._handle = lib.nearest_build(vertices, faces, len(faces))
+        if not self._handle:
+            raise MemoryError(f"NearestTree: out of memory building the tree of {len(faces):,} faces")
 
     def __del__(self):
         handle, self._handle = getattr(self, "_handle", None), None

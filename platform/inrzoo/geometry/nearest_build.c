@@ -50,7 +50,7 @@ typedef struct {
     int64_t *order;        /* permutation being partitioned */
     Node *nodes;
     int64_t *node_begin, *node_end; /* each node's triangles: a contiguous run of the final order */
-    int32_t node_count, node_capacity;
+    int32_t node_count;
 } Builder;
 
 static void set_node_box(Node *n, const Box *b) {
@@ -115,15 +115,9 @@ static int64_t sah_split(Builder *bd, int64_t begin, int64_t end, const Box *bou
     return i;
 }
 
-static int32_t new_node(Builder *bd) {
-    if (bd->node_count == bd->node_capacity) {
-        bd->node_capacity *= 2;
-        bd->nodes = realloc(bd->nodes, sizeof(Node) * (size_t)bd->node_capacity);
-        bd->node_begin = realloc(bd->node_begin, sizeof(int64_t) * (size_t)bd->node_capacity);
-        bd->node_end = realloc(bd->node_end, sizeof(int64_t) * (size_t)bd->node_capacity);
-    }
-    return bd->node_count++;
-}
+/* Node arrays are sized up front: a binary tree whose leaves hold at least one triangle each has
+ * at most 2F - 1 nodes. */
+static int32_t new_node(Builder *bd) { return bd->node_count++; }
 
 static void build_node(Builder *bd, int32_t index, int64_t begin, int64_t end, int depth) {
     Box bounds;
@@ -142,7 +136,7 @@ static void build_node(Builder *bd, int32_t index, int64_t begin, int64_t end, i
     build_node(bd, left, begin, mid, depth + 1);
     int32_t right = new_node(bd);
     build_node(bd, right, mid, end, depth + 1);
-    bd->nodes[index].start = right; /* nodes may have moved in realloc: index, not pointer */
+    bd->nodes[index].start = right;
     bd->nodes[index].count = 0;
 }
 
@@ -198,7 +192,8 @@ static double node_area(const Node *n) {
 }
 
 /* Wide node for binary node `root`: its children, then the inner child of largest area replaced
- * by its own two children, until WIDTH children or only leaves. Returns the wide node's index. */
+ * by its own two children, until WIDTH children or only leaves. Returns the wide node's index,
+ * or -1 when memory ran out. */
 static int32_t collapse(Collapser *cl, int32_t root) {
     const Node *nodes = cl->nodes;
     int32_t slot[WIDTH];
@@ -216,8 +211,10 @@ static int32_t collapse(Collapser *cl, int32_t root) {
         slot[m++] = nodes[inner].start;
     }
     if (cl->count == cl->capacity) {
+        Wide *grown = realloc(cl->wide, sizeof(Wide) * 2 * (size_t)cl->capacity);
+        if (!grown) return -1;
+        cl->wide = grown;
         cl->capacity *= 2;
-        cl->wide = realloc(cl->wide, sizeof(Wide) * (size_t)cl->capacity);
     }
     int32_t index = cl->count++;
     for (int k = 0; k < WIDTH; k++) {
@@ -240,44 +237,53 @@ static int32_t collapse(Collapser *cl, int32_t root) {
         w->child[k] = n->count > 0 ? n->start : 0;
         if (n->count == 0) {
             int32_t child = collapse(cl, slot[k]); /* may move cl->wide: index again */
+            if (child < 0) return -1;
             cl->wide[index].child[k] = child;
         }
     }
     return index;
 }
 
+/* The tree of `face_count` >= 1 triangles (3 vertex indices each), or NULL when memory runs out. */
 void *nearest_build(const double *vertices, const int64_t *faces, int64_t face_count) {
+    if (face_count < 1 || face_count > INT32_MAX / 2) return NULL;
+    size_t faces_n = (size_t)face_count, nodes_n = 2 * faces_n - 1;
     Tree *tree = calloc(1, sizeof(Tree));
     Builder bd = {0};
-    double *tri_src = malloc(sizeof(double) * 9 * (size_t)face_count);
-    bd.tri_box = malloc(sizeof(Box) * (size_t)face_count);
-    bd.centroid = malloc(sizeof(double) * 3 * (size_t)face_count);
-    bd.order = malloc(sizeof(int64_t) * (size_t)face_count);
-    for (int64_t f = 0; f < face_count; f++) {
-        box_empty(&bd.tri_box[f]);
-        for (int c = 0; c < 3; c++) {
-            const double *v = vertices + 3 * faces[3 * f + c];
-            memcpy(tri_src + 9 * f + 3 * c, v, 3 * sizeof(double));
-            box_add(&bd.tri_box[f], v);
-        }
-        for (int k = 0; k < 3; k++) bd.centroid[3 * f + k] = 0.5 * (bd.tri_box[f].lo[k] + bd.tri_box[f].hi[k]);
-        bd.order[f] = f;
-    }
-    bd.tri_src = tri_src;
-    bd.node_capacity = 1024;
-    bd.nodes = malloc(sizeof(Node) * (size_t)bd.node_capacity);
-    bd.node_begin = malloc(sizeof(int64_t) * (size_t)bd.node_capacity);
-    bd.node_end = malloc(sizeof(int64_t) * (size_t)bd.node_capacity);
-    build_node(&bd, new_node(&bd), 0, face_count, 0);
-    tree->tri = malloc(sizeof(double) * 9 * (size_t)face_count);
-    tree->face_id = bd.order;
-    for (int64_t i = 0; i < face_count; i++) memcpy(tree->tri + 9 * i, tri_src + 9 * bd.order[i], 9 * sizeof(double));
-    Disk *node_disk = malloc(sizeof(Disk) * (size_t)bd.node_count);
-    for (int32_t i = 0; i < bd.node_count; i++) fit_disk(tree->tri, bd.node_begin[i], bd.node_end[i], &node_disk[i]);
+    double *tri_src = malloc(sizeof(double) * 9 * faces_n);
+    bd.tri_box = malloc(sizeof(Box) * faces_n);
+    bd.centroid = malloc(sizeof(double) * 3 * faces_n);
+    bd.order = malloc(sizeof(int64_t) * faces_n);
+    bd.nodes = malloc(sizeof(Node) * nodes_n);
+    bd.node_begin = malloc(sizeof(int64_t) * nodes_n);
+    bd.node_end = malloc(sizeof(int64_t) * nodes_n);
+    Disk *node_disk = malloc(sizeof(Disk) * nodes_n);
     Collapser cl = {bd.nodes, node_disk, malloc(sizeof(Wide) * 64), 0, 64};
-    collapse(&cl, 0);
-    tree->wide = cl.wide;
-    tree->wide_count = cl.count;
+    if (tree) {
+        tree->tri = malloc(sizeof(double) * 9 * faces_n);
+        tree->face_id = bd.order;
+    }
+    int ok = tree && tree->tri && tri_src && bd.tri_box && bd.centroid && bd.order && bd.nodes && bd.node_begin &&
+             bd.node_end && node_disk && cl.wide;
+    if (ok) {
+        for (int64_t f = 0; f < face_count; f++) {
+            box_empty(&bd.tri_box[f]);
+            for (int c = 0; c < 3; c++) {
+                const double *v = vertices + 3 * faces[3 * f + c];
+                memcpy(tri_src + 9 * f + 3 * c, v, 3 * sizeof(double));
+                box_add(&bd.tri_box[f], v);
+            }
+            for (int k = 0; k < 3; k++) bd.centroid[3 * f + k] = 0.5 * (bd.tri_box[f].lo[k] + bd.tri_box[f].hi[k]);
+            bd.order[f] = f;
+        }
+        bd.tri_src = tri_src;
+        build_node(&bd, new_node(&bd), 0, face_count, 0);
+        for (int64_t i = 0; i < face_count; i++) memcpy(tree->tri + 9 * i, tri_src + 9 * bd.order[i], 9 * sizeof(double));
+        for (int32_t i = 0; i < bd.node_count; i++) fit_disk(tree->tri, bd.node_begin[i], bd.node_end[i], &node_disk[i]);
+        ok = collapse(&cl, 0) == 0;
+        tree->wide = cl.wide;
+        tree->wide_count = cl.count;
+    }
     free(node_disk);
     free(bd.nodes);
     free(bd.node_begin);
@@ -285,6 +291,17 @@ void *nearest_build(const double *vertices, const int64_t *faces, int64_t face_c
     free(tri_src);
     free(bd.tri_box);
     free(bd.centroid);
+    if (!ok) {
+        if (tree) {
+            tree->wide = cl.wide;
+            tree->face_id = bd.order;
+            nearest_free(tree);
+        } else {
+            free(cl.wide);
+            free(bd.order);
+        }
+        return NULL;
+    }
     return tree;
 }
 

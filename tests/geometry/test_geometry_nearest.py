@@ -168,3 +168,46 @@ def test_c_code_is_clean_under_address_and_undefined_behavior_sanitizers(tmp_pat
                     f"-I{SOURCES}", *map(str, sources), "-lm", "-o", str(binary)], check=True)
     result = subprocess.run([str(binary)], capture_output=True, text=True, env={"ASAN_OPTIONS": "detect_leaks=1"})
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stdout + result.stderr
+
+
+def test_a_needle_beside_a_patch_does_not_hide_the_nearest_triangle():
+    # Zero-area triangles along z give their node a cylinder of radius ~0 around z; a query 5e-9
+    # off that axis is where |dx|^2 - h^2 loses every digit (the bound came out 6.45e-9 and the
+    # tree answered 6e-9, the patch, instead of 5.29e-9, the needle).
+    offset = 1.129e-8
+    vertices = np.array([[0, 0, 0], [0, 0, 1], [0, 0, 2], [offset, -1, 1], [offset, 1, 1], [offset, 0, 2],
+                         [offset, -1, 1.5], [offset, 1, 1.5], [offset, 0, 1.0]], dtype=float)
+    faces = np.array([[0, 1, 2], [0, 2, 1], [1, 0, 2], [2, 1, 0], [3, 4, 5], [3, 5, 4], [6, 7, 8], [6, 8, 7]])
+    points = np.array([[offset + 1e-3, 0, 1.5], [5.29e-9, 0, 1.5]])  # the first sets a tight start
+    squared = _check_against_libigl(vertices, faces, points)
+    np.testing.assert_allclose(np.sqrt(squared[1]), 5.29e-9, rtol=1e-6)
+
+
+def _pyramid_with_a_sliver(width: float) -> g.Mesh:
+    """A closed square pyramid whose base is split by a sliver of the given width."""
+    apex, centre = [0.5, 0.5, -1.0], [0.5 + width, 0.5 - width, 0.0]
+    vertices = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0], centre, apex], dtype=float)
+    faces = np.array([[0, 1, 4], [1, 2, 4], [0, 4, 2], [0, 2, 3], [1, 0, 5], [2, 1, 5], [3, 2, 5], [0, 3, 5]])
+    return g.Mesh(vertices, faces, source=f"sliver-{width}")
+
+
+@pytest.mark.parametrize("width", [1e-5, 1e-9])
+def test_signs_stay_right_just_off_a_sliver(width):
+    mesh = _pyramid_with_a_sliver(width)
+    assert distance.is_closed(mesh.faces)
+    t = np.random.default_rng(8).uniform(0.2, 0.8, 200)
+    along = np.stack([t + 0.25 * width, t - 0.25 * width, 0 * t], axis=1)
+    # just above and just below, alternating: each point's ball would reach its neighbour
+    points = np.stack([along + [0, 0, 1e-9], along - [0, 0, 2e-8]], axis=1).reshape(-1, 3)
+    exact_inside = np.abs(igl.winding_number(mesh.vertices, mesh.faces, points)) >= 0.5
+    np.testing.assert_array_equal(g.signed_distance(mesh, points) < 0, exact_inside)
+    # The 1e-9 sliver's rounding bound is too large a share of the mesh: no sharing at all there.
+    assert g.shape_index(mesh).shares_signs == (width > 1e-6)
+
+
+def test_a_distance_beyond_float32_shares_no_sign():
+    box = trimesh.creation.box()
+    mesh = g.Mesh(np.asarray(box.vertices), np.asarray(box.faces), source="box")
+    with np.errstate(over="ignore"):
+        sdf = g.signed_distance(mesh, np.array([[1e39, 0, 0], [0, 0, 0], [0.1, 0, 0]]))
+    np.testing.assert_allclose(sdf[1:], [-0.5, -0.4], rtol=1e-6)

@@ -54,6 +54,27 @@ def is_closed(faces: np.ndarray) -> bool:
     return bool(np.array_equal(np.sort(forward), np.sort(backward)))
 
 
+# Sign sharing needs the computed distances to bound surface-free balls; it is switched off on
+# meshes whose distance error bound exceeds this fraction of their extent (extreme slivers).
+MAX_SHARING_ERROR = 1e-4
+
+
+def distance_error_bound(vertices: np.ndarray, faces: np.ndarray) -> float:
+    """How much a computed point-to-mesh distance may exceed the true one (my estimate, with an 8x
+    margin over what was measured): rounding grows with the coordinates' magnitude and, on a
+    sliver, with the square of its aspect ratio (longest edge over height; measured: a unit
+    sliver of aspect 1e5 overestimates by 5e-7). Triangles of zero area are measured as their
+    edges, which round like the coordinates."""
+    corners = vertices[faces]
+    edges = corners[:, [1, 2, 0]] - corners
+    longest = np.sqrt((edges**2).sum(axis=2).max(axis=1))
+    twice_area = np.linalg.norm(np.cross(edges[:, 0], -edges[:, 2]), axis=1)
+    height = np.divide(twice_area, longest, out=np.zeros_like(longest), where=longest > 0)
+    aspect = np.divide(longest, height, out=np.ones_like(longest), where=height > 0)
+    eps = np.finfo(np.float64).eps
+    return float(8 * eps * (np.abs(corners).max() + (longest * aspect**2).max()))
+
+
 class MeshIndex:
     """Trees of one mesh, built once: the closest-point BVH (libigl's AABB without the compiled
     library) and the fast-winding-number hierarchy (triangle-soup BVH with Taylor expansions)."""
@@ -61,9 +82,10 @@ class MeshIndex:
     def __init__(self, mesh: Mesh):
         self.vertices = mesh.vertices
         self.faces = mesh.faces
-        self.closed = is_closed(mesh.faces)
-        # Rounding room for the sign shortcut: far below any distance that matters.
-        self.slack = 1e-12 * float(np.ptp(mesh.vertices, axis=0).max())
+        # Rounding room for the sign shortcut (a length every ball's radius shrinks by).
+        self.slack = distance_error_bound(mesh.vertices, mesh.faces)
+        extent = float(np.ptp(mesh.vertices, axis=0).max())
+        self.shares_signs = is_closed(mesh.faces) and self.slack <= MAX_SHARING_ERROR * extent
         if nearest.available():
             self.nearest, self.tree = nearest.NearestTree(self.vertices, self.faces), None
         else:
@@ -89,7 +111,7 @@ class MeshIndex:
     def inside(self, points: np.ndarray, distance: np.ndarray) -> np.ndarray:
         """|w| >= 0.5 per point, given each point's exact distance [M] (float32 is enough). On
         a closed mesh, w is evaluated only where a point starts a new surface-free ball."""
-        if not self.closed or self.nearest is None:
+        if not self.shares_signs or self.nearest is None:
             return np.abs(self.winding(points)) >= 0.5
         anchor = nearest.link_anchors(points, distance, self.slack)
         starts = np.flatnonzero(anchor == np.arange(len(anchor)))

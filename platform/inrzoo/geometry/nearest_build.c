@@ -166,7 +166,10 @@ static void fit_disk(const double *tri, int64_t begin, int64_t end, Disk *d) {
         for (int c = 0; c < 3; c++) {
             const double *v = tri + 9 * i + 3 * c;
             double dx[3] = {v[0] - d->c[0], v[1] - d->c[1], v[2] - d->c[2]};
-            double h = dot3(d->n, dx), lateral = dot3(dx, dx) - h * h;
+            /* |n x dx|^2 rather than |dx|^2 - h^2, which cancels for vertices near the axis */
+            double cx = d->n[1] * dx[2] - d->n[2] * dx[1], cy = d->n[2] * dx[0] - d->n[0] * dx[2];
+            double cz = d->n[0] * dx[1] - d->n[1] * dx[0];
+            double h = dot3(d->n, dx), lateral = cx * cx + cy * cy + cz * cz;
             r2 = lateral > r2 ? lateral : r2;
             lo = h < lo ? h : lo;
             hi = h > hi ? h : hi;

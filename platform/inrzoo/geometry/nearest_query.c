@@ -60,6 +60,9 @@ static double triangle_closest(const double *p, const double *t, double *out) {
     return (p[0] - q[0]) * (p[0] - q[0]) + (p[1] - q[1]) * (p[1] - q[1]) + (p[2] - q[2]) * (p[2] - q[2]);
 }
 
+/* Relative rounding room of the cylinder bound, against |dx|_1 (a few dozen ulps of 2^-53). */
+#define ROUNDING 1e-14
+
 /* WIDTH lanes of doubles in one value (GCC/Clang vector extension: SSE2, AVX or NEON registers,
  * whatever the target has); max and clamping are branch-free selects. */
 #define LANES 2
@@ -88,11 +91,16 @@ static inline void child_bounds2(const Wide *w, const double *p, double *bound) 
             box += d * d;
         }
         Lanes dx = p[0] - lanes_load(w->c[0] + j), dy = p[1] - lanes_load(w->c[1] + j), dz = p[2] - lanes_load(w->c[2] + j);
-        Lanes h = lanes_load(w->n[0] + j) * dx + lanes_load(w->n[1] + j) * dy + lanes_load(w->n[2] + j) * dz;
-        Lanes lateral = lanes_max(dx * dx + dy * dy + dz * dz - h * h, zero), root;
+        Lanes n0 = lanes_load(w->n[0] + j), n1 = lanes_load(w->n[1] + j), n2 = lanes_load(w->n[2] + j);
+        Lanes h = n0 * dx + n1 * dy + n2 * dz;
+        /* distance from the axis as |n x dx| (no cancellation near the axis); both terms are
+         * lowered by a few roundings of |dx|, so the bound never exceeds the true distance */
+        Lanes cx = n1 * dz - n2 * dy, cy = n2 * dx - n0 * dz, cz = n0 * dy - n1 * dx, root;
+        Lanes lateral = cx * cx + cy * cy + cz * cz;
         for (int k = 0; k < LANES; k++) root[k] = sqrt(lateral[k]);
-        Lanes radial = lanes_max(root - lanes_load(w->r + j), zero);
-        Lanes axial = lanes_max(lanes_max(lanes_load(w->dlo + j) - h, h - lanes_load(w->dhi + j)), zero);
+        Lanes tol = ROUNDING * (lanes_max(dx, -dx) + lanes_max(dy, -dy) + lanes_max(dz, -dz));
+        Lanes radial = lanes_max(root - lanes_load(w->r + j) - tol, zero);
+        Lanes axial = lanes_max(lanes_max(lanes_load(w->dlo + j) - h, h - lanes_load(w->dhi + j)) - tol, zero);
         Lanes out = lanes_max(radial * radial + axial * axial, box);
         memcpy(bound + j, &out, sizeof out);
     }
@@ -165,7 +173,7 @@ int64_t nearest_link_anchors(const double *points, const double *distance, int64
             double r = distance[i] > distance[current] ? distance[i] : distance[current];
             r = r * (1.0 - relative) - slack; /* strictly inside, with room for the distances' rounding */
             double d2 = (p[0] - a[0]) * (p[0] - a[0]) + (p[1] - a[1]) * (p[1] - a[1]) + (p[2] - a[2]) * (p[2] - a[2]);
-            if (r > 0 && d2 < r * r) { anchor[i] = current; continue; }
+            if (r > 0 && isfinite(r) && d2 < r * r) { anchor[i] = current; continue; }
         }
         anchor[i] = current = i;
         anchors++;

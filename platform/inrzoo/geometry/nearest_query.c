@@ -160,22 +160,32 @@ void nearest_query(const void *handle, const double *points, int64_t count, doub
 
 /* Sign sharing on closed meshes: the open ball of radius d around a point with distance d holds
  * no surface, so every point inside it has the same winding number. Walking the points in
- * order, a point inside the current anchor's ball (or holding the anchor inside its own) takes
- * that anchor; any other point becomes the new anchor. anchor[i] = i marks an anchor. Every
- * radius shrinks by `relative` of itself and by `slack` (a length): room for the distances'
- * rounding (float32 distances need relative >= 2^-24). */
+ * order, a point inside the ball of one of the RECENT latest anchors (or holding that anchor
+ * inside its own) takes that anchor; any other point becomes a new anchor. anchor[i] = i marks
+ * an anchor. Every radius shrinks by `relative` of itself and by `slack` (a length): room for the
+ * distances' rounding (float32 distances need relative >= 2^-24). */
+#define RECENT 8 /* measured on near-surface queries: 57% anchors with 1, 46% with 8, 44% with 16 */
+
 int64_t nearest_link_anchors(const double *points, const double *distance, int64_t count, double relative,
                              double slack, int64_t *anchor) {
-    int64_t current = -1, anchors = 0;
+    int64_t recent[RECENT], anchors = 0; /* a ring: the latest anchor at head - 1 */
+    int held = 0, head = 0;
     for (int64_t i = 0; i < count; i++) {
-        if (current >= 0) {
-            const double *p = points + 3 * i, *a = points + 3 * current;
-            double r = distance[i] > distance[current] ? distance[i] : distance[current];
+        const double *p = points + 3 * i;
+        int64_t found = -1;
+        for (int back = 1; back <= held && found < 0; back++) {
+            int64_t candidate = recent[(head - back + RECENT) % RECENT];
+            const double *a = points + 3 * candidate;
+            double r = distance[i] > distance[candidate] ? distance[i] : distance[candidate];
             r = r * (1.0 - relative) - slack; /* strictly inside, with room for the distances' rounding */
             double d2 = (p[0] - a[0]) * (p[0] - a[0]) + (p[1] - a[1]) * (p[1] - a[1]) + (p[2] - a[2]) * (p[2] - a[2]);
-            if (r > 0 && isfinite(r) && d2 < r * r) { anchor[i] = current; continue; }
+            if (r > 0 && isfinite(r) && d2 < r * r) found = candidate;
         }
-        anchor[i] = current = i;
+        if (found >= 0) { anchor[i] = found; continue; }
+        anchor[i] = i;
+        recent[head] = i;
+        head = (head + 1) % RECENT;
+        held = held < RECENT ? held + 1 : RECENT;
         anchors++;
     }
     return anchors;

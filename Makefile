@@ -11,8 +11,9 @@ PYTEST_ARGS ?=
 install: $(STAMP)
 
 # torch first (the local CPU wheel), then the exact lock, then the project itself (editable,
-# without dependencies, so nothing can move a pinned version). The stamp makes a re-run a no-op.
-$(STAMP): requirements.lock pyproject.toml setup.py
+# without dependencies, so nothing can move a pinned version; this also compiles the closest-point
+# library, so its C sources are prerequisites). The stamp makes a re-run a no-op.
+$(STAMP): requirements.lock pyproject.toml setup.py $(wildcard platform/inrzoo/geometry/nearest*.[ch])
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade "pip>=24"
 	$(PIP) install --quiet torch==2.13.0

@@ -27,6 +27,7 @@ from . import nearest
 from .blocks import gather_f64, ordered_blocks
 from .io import as_shape
 from .shapes import GeometryError, Mesh, PointCloud, Shape, VoxelGrid
+from .surface import face_areas_normals
 
 # 1M points per block: ~100 MB of float64 temporaries whatever the number of points.
 BLOCK_SIZE = 1 << 20
@@ -59,16 +60,15 @@ def is_closed(faces: np.ndarray) -> bool:
 MAX_SHARING_ERROR = 1e-4
 
 
-def distance_error_bound(vertices: np.ndarray, faces: np.ndarray) -> float:
+def distance_error_bound(mesh: Mesh) -> float:
     """How much a computed point-to-mesh distance may exceed the true one (my estimate, with an 8x
     margin over what was measured): rounding grows with the coordinates' magnitude and, on a
     sliver, with the square of its aspect ratio (longest edge over height; measured: a unit
     sliver of aspect 1e5 overestimates by 5e-7). Triangles of zero area are measured as their
     edges, which round like the coordinates."""
-    corners = vertices[faces]
-    edges = corners[:, [1, 2, 0]] - corners
-    longest = np.sqrt((edges**2).sum(axis=2).max(axis=1))
-    twice_area = np.linalg.norm(np.cross(edges[:, 0], -edges[:, 2]), axis=1)
+    corners = mesh.vertices[mesh.faces]
+    longest = np.sqrt(((corners[:, [1, 2, 0]] - corners) ** 2).sum(axis=2).max(axis=1))
+    twice_area = 2 * face_areas_normals(mesh)[0]
     height = np.divide(twice_area, longest, out=np.zeros_like(longest), where=longest > 0)
     aspect = np.divide(longest, height, out=np.ones_like(longest), where=height > 0)
     eps = np.finfo(np.float64).eps
@@ -83,7 +83,7 @@ class MeshIndex:
         self.vertices = mesh.vertices
         self.faces = mesh.faces
         # Rounding room for the sign shortcut (a length every ball's radius shrinks by).
-        self.slack = distance_error_bound(mesh.vertices, mesh.faces)
+        self.slack = distance_error_bound(mesh)
         extent = float(np.ptp(mesh.vertices, axis=0).max())
         self.shares_signs = is_closed(mesh.faces) and self.slack <= MAX_SHARING_ERROR * extent
         if nearest.available():

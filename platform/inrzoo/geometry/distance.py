@@ -11,8 +11,9 @@ self-intersections) w is an integer, constant on each connected piece of the com
 surface. A point inside the surface-free ball of an earlier point (radius: its distance) then
 shares that point's sign, so w is only evaluated at the points that start a new ball (my
 choice of shortcut; with the exact w the result is identical, and the tests find no point where
-the fast w disagrees with it either). Open meshes get w at every point. Point clouds: UDF and its gradient from a KD-tree. Voxels: occupancy by lookup.
-Queries run in blocks so memory stays bounded.
+the fast w disagrees with it either). Open meshes get w at every point. Point clouds: UDF and
+its gradient from a KD-tree. Voxels: occupancy by lookup. Queries run in blocks so memory stays
+bounded.
 """
 
 from __future__ import annotations
@@ -82,15 +83,16 @@ class MeshIndex:
     def __init__(self, mesh: Mesh):
         self.vertices = mesh.vertices
         self.faces = mesh.faces
-        # Rounding room for the sign shortcut (a length every ball's radius shrinks by).
-        self.slack = distance_error_bound(mesh)
-        extent = float(np.ptp(mesh.vertices, axis=0).max())
-        self.shares_signs = is_closed(mesh.faces) and self.slack <= MAX_SHARING_ERROR * extent
         if nearest.available():
             self.nearest, self.tree = nearest.NearestTree(self.vertices, self.faces), None
-        else:
+            # Rounding room for the sign shortcut (a length every ball's radius shrinks by).
+            self.slack = distance_error_bound(mesh)
+            extent = float(np.ptp(mesh.vertices, axis=0).max())
+            self.shares_signs = is_closed(mesh.faces) and self.slack <= MAX_SHARING_ERROR * extent
+        else:  # the shortcut's links are computed by the compiled library too
             self.nearest, self.tree = None, igl.AABB()
             self.tree.init(self.vertices, self.faces)
+            self.slack, self.shares_signs = 0.0, False
         self.winding_tree = igl.FastWindingNumberBVH()
         self.winding_tree.init(self.vertices, self.faces, WINDING_ORDER)
 
@@ -111,7 +113,7 @@ class MeshIndex:
     def inside(self, points: np.ndarray, distance: np.ndarray) -> np.ndarray:
         """|w| >= 0.5 per point, given each point's exact distance [M] (float32 is enough). On
         a closed mesh, w is evaluated only where a point starts a new surface-free ball."""
-        if not self.shares_signs or self.nearest is None:
+        if not self.shares_signs:
             return np.abs(self.winding(points)) >= 0.5
         anchor = nearest.link_anchors(points, distance, self.slack)
         starts = np.flatnonzero(anchor == np.arange(len(anchor)))

@@ -37,7 +37,6 @@ typedef struct {
 
 typedef struct {
     Wide *wide;
-    int32_t wide_count;
     double *tri;      /* 9 doubles per triangle (a, b, c), in leaf order */
     int64_t *face_id; /* original face index of each triangle in leaf order */
 } Tree;
@@ -46,7 +45,6 @@ static inline double dot3(const double *u, const double *v) { return u[0] * v[0]
 
 void *nearest_build(const double *vertices, const int64_t *faces, int64_t face_count);
 void nearest_free(void *handle);
-int32_t nearest_node_count(const void *handle);
 void nearest_query(const void *handle, const double *points, int64_t count, double *squared,
                    double *closest, int64_t *face);
 int64_t nearest_link_anchors(const double *points, const double *distance, int64_t count, double relative,

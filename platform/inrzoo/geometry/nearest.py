@@ -44,8 +44,6 @@ def _library() -> ctypes.CDLL | None:
     lib.nearest_build.argtypes = [_DOUBLES, _INT64, ctypes.c_int64]
     lib.nearest_free.argtypes = [ctypes.c_void_p]
     lib.nearest_free.restype = None
-    lib.nearest_node_count.argtypes = [ctypes.c_void_p]
-    lib.nearest_node_count.restype = ctypes.c_int32
     pointer_or_null = ctypes.c_void_p  # closest/face outputs are optional
     lib.nearest_query.argtypes = [ctypes.c_void_p, _DOUBLES, ctypes.c_int64, _DOUBLES, pointer_or_null, pointer_or_null]
     lib.nearest_query.restype = None
@@ -100,10 +98,6 @@ class NearestTree:
         handle, self._handle = getattr(self, "_handle", None), None
         if handle:
             self._lib.nearest_free(handle)
-
-    @property
-    def node_count(self) -> int:
-        return self._lib.nearest_node_count(self._handle)
 
     def query(self, points: np.ndarray, *, with_closest: bool = True, with_face: bool = False):
         """(squared distance [N], closest point [N,3] or None, face index [N] or None).

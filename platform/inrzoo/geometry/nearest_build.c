@@ -285,7 +285,6 @@ void *nearest_build(const double *vertices, const int64_t *faces, int64_t face_c
         for (int32_t i = 0; i < bd.node_count; i++) fit_disk(tree->tri, bd.node_begin[i], bd.node_end[i], &node_disk[i]);
         ok = collapse(&cl, 0) == 0;
         tree->wide = cl.wide;
-        tree->wide_count = cl.count;
     }
     free(node_disk);
     free(bd.nodes);
@@ -316,5 +315,3 @@ void nearest_free(void *handle) {
     free(tree->face_id);
     free(tree);
 }
-
-int32_t nearest_node_count(const void *handle) { return ((const Tree *)handle)->wide_count; }

@@ -68,6 +68,21 @@ def test_degenerate_duplicate_and_single_triangles():
         _check_against_libigl(vertices, faces[30:30 + count], points)
 
 
+@pytest.mark.parametrize("scale, offset", [(1e-3, 1000.0), (1e-22, 0.0), (1e20, 0.0), (1.0, 3e18)])
+def test_float32_node_bounds_stay_exact_at_any_scale_and_offset(scale, offset):
+    # Node bounds are float32: a millimetre-sized bunny a kilometre from the origin has details
+    # far below float32's spacing there (6e-5), so only the rounding allowance keeps pruning
+    # exact; tiny meshes underflow the squared bounds to 0 (slow, still exact); beyond 1e18
+    # (squares overflow float32) every triangle is tested.
+    mesh = g.load(DATA / "bunny.ply")
+    unit = (mesh.vertices - mesh.vertices.mean(axis=0)) / np.abs(mesh.vertices).max()
+    vertices = unit * scale + offset
+    rng = np.random.default_rng(4)
+    near = vertices[rng.integers(0, len(vertices), 1500)] + rng.normal(size=(1500, 3)) * 0.01 * scale
+    around = offset + rng.uniform(-1.5, 1.5, (1500, 3)) * scale
+    _check_against_libigl(vertices, mesh.faces, np.concatenate([near, around]))
+
+
 def test_bad_faces_raise_before_reaching_c():
     vertices = np.zeros((3, 3))
     with pytest.raises(ValueError, match="F>0"):

@@ -8,8 +8,8 @@
  * tight upper bound before the traversal starts, and most of the tree is pruned at once; each
  * node bounds its triangles by a box and by a cylinder around their mean normal, and a wide
  * node's four bounds are computed together in vector registers.
- * Boxes are float32 rounded outward (a box distance is then never more than the true one, so
- * pruning stays exact); triangles and all distances are float64.
+ * Node bounds are float32 with a rounding allowance that keeps each a true lower bound, so
+ * pruning stays exact; triangles and all distances are float64.
  */
 #ifndef INRZOO_NEAREST_H
 #define INRZOO_NEAREST_H
@@ -24,13 +24,15 @@
 typedef struct { double c[3], n[3], r, lo, hi; } Disk;
 
 /* The query tree: the binary SAH tree collapsed into nodes of up to WIDTH children, whose boxes
- * and cylinders are stored lane by lane so that one node's WIDTH bounds are computed together.
- * A child is a wide node (count 0), a run of `count` triangles (a leaf), or an empty slot
- * (count -1, infinite box). */
+ * and cylinders are stored lane by lane in float32, so that one node's WIDTH bounds are computed
+ * together in one vector register and a node is half the memory of a float64 one. The float
+ * bounds are made exact lower bounds at query time by a per-query rounding allowance (see
+ * nearest_query.c). A child is a wide node (count 0), a run of `count` triangles (a leaf), or an
+ * empty slot (count -1, infinite box). */
 #define WIDTH 4
 typedef struct {
-    double lo[3][WIDTH], hi[3][WIDTH];
-    double c[3][WIDTH], n[3][WIDTH], r[WIDTH], dlo[WIDTH], dhi[WIDTH];
+    float lo[3][WIDTH], hi[3][WIDTH];
+    float c[3][WIDTH], n[3][WIDTH], r[WIDTH], dlo[WIDTH], dhi[WIDTH];
     int32_t child[WIDTH]; /* wide node index, or first triangle of a leaf */
     int32_t count[WIDTH];
 } Wide;
@@ -39,6 +41,8 @@ typedef struct {
     Wide *wide;
     double *tri;      /* 9 doubles per triangle (a, b, c), in leaf order */
     int64_t *face_id; /* original face index of each triangle in leaf order */
+    int64_t tri_count;
+    double scale;     /* largest |coordinate| of the triangles: sizes the float bounds' rounding */
 } Tree;
 
 static inline double dot3(const double *u, const double *v) { return u[0] * v[0] + u[1] * v[1] + u[2] * v[2]; }

@@ -141,8 +141,10 @@ static void build_node(Builder *bd, int32_t index, int64_t begin, int64_t end, i
 }
 
 /* The cylinder of triangles [begin, end) (9 doubles each): axis along their area-weighted normal
- * (any unit axis is valid; a closed or folded set only gets a loose one), centered on their
- * corners' bounding-box center. Radius and extent are rounded outward. */
+ * (any axis is valid; a closed or folded set only gets a loose one), centered on their corners'
+ * bounding-box center. Axis and center are rounded to float32 first and the radius and extent
+ * measured against those, so the stored cylinder holds the triangles exactly (the query divides
+ * out the axis' length, within rounding of 1). Radius and extent are rounded outward. */
 static void fit_disk(const double *tri, int64_t begin, int64_t end, Disk *d) {
     double n[3] = {0, 0, 0};
     Box box;
@@ -157,9 +159,9 @@ static void fit_disk(const double *tri, int64_t begin, int64_t end, Disk *d) {
         for (int c = 0; c < 3; c++) box_add(&box, t + 3 * c);
     }
     double length = sqrt(dot3(n, n));
-    for (int k = 0; k < 3; k++) {
-        d->n[k] = length > 0 ? n[k] / length : (k == 2);
-        d->c[k] = 0.5 * (box.lo[k] + box.hi[k]);
+    for (int k = 0; k < 3; k++) { /* float32 values (as the query tree stores them); n is unit to rounding */
+        d->n[k] = (float)(length > 0 ? n[k] / length : (k == 2));
+        d->c[k] = (float)(0.5 * (box.lo[k] + box.hi[k]));
     }
     double r2 = 0, lo = DBL_MAX, hi = -DBL_MAX, scale = 0;
     for (int64_t i = begin; i < end; i++) {
@@ -177,9 +179,9 @@ static void fit_disk(const double *tri, int64_t begin, int64_t end, Disk *d) {
         }
     }
     double slack = 1e-9 * sqrt(scale) + 1e-300; /* covers the rounding of h and of the lateral distance */
-    d->r = sqrt(r2) + slack;
-    d->lo = lo - slack;
-    d->hi = hi + slack;
+    d->r = nextafterf((float)(sqrt(r2) + slack), INFINITY);
+    d->lo = nextafterf((float)(lo - slack), -INFINITY);
+    d->hi = nextafterf((float)(hi + slack), INFINITY);
 }
 
 typedef struct {
@@ -231,11 +233,11 @@ static int32_t collapse(Collapser *cl, int32_t root) {
         }
         const Node *n = &nodes[slot[k]];
         const Disk *d = &cl->disk[slot[k]];
-        for (int a = 0; a < 3; a++) {
+        for (int a = 0; a < 3; a++) { /* every value is float32 already (set_node_box, fit_disk) */
             w->lo[a][k] = n->lo[a]; w->hi[a][k] = n->hi[a];
-            w->c[a][k] = d->c[a]; w->n[a][k] = d->n[a];
+            w->c[a][k] = (float)d->c[a]; w->n[a][k] = (float)d->n[a];
         }
-        w->r[k] = d->r; w->dlo[k] = d->lo; w->dhi[k] = d->hi;
+        w->r[k] = (float)d->r; w->dlo[k] = (float)d->lo; w->dhi[k] = (float)d->hi;
         w->count[k] = n->count;
         w->child[k] = n->count > 0 ? n->start : 0;
         if (n->count == 0) {
@@ -265,6 +267,7 @@ void *nearest_build(const double *vertices, const int64_t *faces, int64_t face_c
     if (tree) {
         tree->tri = malloc(sizeof(double) * 9 * faces_n);
         tree->face_id = bd.order;
+        tree->tri_count = face_count;
     }
     int ok = tree && tree->tri && tri_src && bd.tri_box && bd.centroid && bd.order && bd.nodes && bd.node_begin &&
              bd.node_end && node_disk && cl.wide;
@@ -276,7 +279,11 @@ void *nearest_build(const double *vertices, const int64_t *faces, int64_t face_c
                 memcpy(tri_src + 9 * f + 3 * c, v, 3 * sizeof(double));
                 box_add(&bd.tri_box[f], v);
             }
-            for (int k = 0; k < 3; k++) bd.centroid[3 * f + k] = 0.5 * (bd.tri_box[f].lo[k] + bd.tri_box[f].hi[k]);
+            for (int k = 0; k < 3; k++) {
+                bd.centroid[3 * f + k] = 0.5 * (bd.tri_box[f].lo[k] + bd.tri_box[f].hi[k]);
+                double extreme = fmax(fabs(bd.tri_box[f].lo[k]), fabs(bd.tri_box[f].hi[k]));
+                tree->scale = extreme > tree->scale ? extreme : tree->scale;
+            }
             bd.order[f] = f;
         }
         bd.tri_src = tri_src;

@@ -60,52 +60,60 @@ static double triangle_closest(const double *p, const double *t, double *out) {
     return (p[0] - q[0]) * (p[0] - q[0]) + (p[1] - q[1]) * (p[1] - q[1]) + (p[2] - q[2]) * (p[2] - q[2]);
 }
 
-/* Relative rounding room of the cylinder bound, against |dx|_1 (a few dozen ulps of 2^-53). */
-#define ROUNDING 1e-14
+/* LANES floats in one value (GCC/Clang vector extension): one SSE or NEON register, so a wide
+ * node's WIDTH = 4 bounds take one step on every x86-64 and ARM64 node, with no -march. max and
+ * clamping are branch-free selects. */
+#define LANES 4
+typedef float Lanes __attribute__((vector_size(4 * LANES)));
+typedef int32_t LaneMask __attribute__((vector_size(4 * LANES)));
 
-/* LANES doubles in one value (GCC/Clang vector extension): one SSE2 or NEON register, the widest
- * every x86-64 and ARM64 node has, so a wide node's WIDTH bounds take WIDTH / LANES steps (AVX2's
- * 4 lanes measured only 5% faster, not worth a per-CPU build). max and clamping are branch-free
- * selects. */
-#define LANES 2
-typedef double Lanes __attribute__((vector_size(8 * LANES)));
-typedef int64_t LaneMask __attribute__((vector_size(8 * LANES)));
-
-static inline Lanes lanes_max(Lanes a, Lanes b) {
+static inline Lanes lanes_max(Lanes a, Lanes b) { /* b where a is NaN */
     LaneMask take_a = a > b;
     return (Lanes)((take_a & (LaneMask)a) | (~take_a & (LaneMask)b));
 }
 
-static inline Lanes lanes_load(const double *x) {
+static inline Lanes lanes_load(const float *x) {
     Lanes v;
     memcpy(&v, x, sizeof v);
     return v;
 }
 
-/* Lower bounds on the squared distance from p to each child's triangles: the larger of its box's
- * and its cylinder's, all WIDTH children at once. */
-static inline void child_bounds2(const Wide *w, const double *p, double *bound) {
-    const Lanes zero = {0};
-    for (int j = 0; j < WIDTH; j += LANES) {
-        Lanes box = zero;
-        for (int a = 0; a < 3; a++) {
-            Lanes d = lanes_max(lanes_max(lanes_load(w->lo[a] + j) - p[a], p[a] - lanes_load(w->hi[a] + j)), zero);
-            box += d * d;
-        }
-        Lanes dx = p[0] - lanes_load(w->c[0] + j), dy = p[1] - lanes_load(w->c[1] + j), dz = p[2] - lanes_load(w->c[2] + j);
-        Lanes n0 = lanes_load(w->n[0] + j), n1 = lanes_load(w->n[1] + j), n2 = lanes_load(w->n[2] + j);
-        Lanes h = n0 * dx + n1 * dy + n2 * dz;
-        /* distance from the axis as |n x dx| (no cancellation near the axis); both terms are
-         * lowered by a few roundings of |dx|, so the bound never exceeds the true distance */
-        Lanes cx = n1 * dz - n2 * dy, cy = n2 * dx - n0 * dz, cz = n0 * dy - n1 * dx, root;
-        Lanes lateral = cx * cx + cy * cy + cz * cz;
-        for (int k = 0; k < LANES; k++) root[k] = sqrt(lateral[k]);
-        Lanes tol = ROUNDING * (lanes_max(dx, -dx) + lanes_max(dy, -dy) + lanes_max(dz, -dz));
-        Lanes radial = lanes_max(root - lanes_load(w->r + j) - tol, zero);
-        Lanes axial = lanes_max(lanes_max(lanes_load(w->dlo + j) - h, h - lanes_load(w->dhi + j)) - tol, zero);
-        Lanes out = lanes_max(radial * radial + axial * axial, box);
-        memcpy(bound + j, &out, sizeof out);
+static inline Lanes lanes_sqrt(Lanes x) {
+    Lanes out;
+    for (int k = 0; k < LANES; k++) out[k] = sqrtf(x[k]); /* one sqrtps with -fno-math-errno */
+    return out;
+}
+
+/* Float bounds are exact lower bounds once each gap is lowered by ALLOWANCE * M, M the larger of
+ * the tree's and the query's largest |coordinate| (my bound on the float evaluation's error: the
+ * query's rounding to float and the roundings of the cross product, the norm and the differences
+ * add up to under 45 units of 2^-24 M; 64 leaves room), and the squared sum by SHRINK (the
+ * roundings of the squares and sums, and the stored axis' length, 1 within a few units of 2^-24).
+ * Beyond FLOAT_SAFE the squares could overflow float32: such queries test every triangle. */
+#define ALLOWANCE (64.0 / 16777216.0)
+#define SHRINK (1.0f - 16.0f / 16777216.0f)
+#define FLOAT_SAFE 1e18
+
+/* Lower bounds on the squared distance from p (as float, pf) to each child's triangles: the
+ * larger of its box's and its cylinder's, all WIDTH children at once. */
+static inline void child_bounds2(const Wide *w, const float *pf, float allowance, double *bound) {
+    const Lanes zero = {0}, px = pf[0] - zero, py = pf[1] - zero, pz = pf[2] - zero;
+    const Lanes p[3] = {px, py, pz};
+    Lanes box = zero;
+    for (int a = 0; a < 3; a++) {
+        Lanes d = lanes_max(lanes_max(lanes_load(w->lo[a]) - p[a], p[a] - lanes_load(w->hi[a])) - allowance, zero);
+        box += d * d;
     }
+    Lanes dx = px - lanes_load(w->c[0]), dy = py - lanes_load(w->c[1]), dz = pz - lanes_load(w->c[2]);
+    Lanes n0 = lanes_load(w->n[0]), n1 = lanes_load(w->n[1]), n2 = lanes_load(w->n[2]);
+    Lanes h = n0 * dx + n1 * dy + n2 * dz;
+    /* distance from the axis as |n x dx| (no cancellation near the axis) */
+    Lanes cx = n1 * dz - n2 * dy, cy = n2 * dx - n0 * dz, cz = n0 * dy - n1 * dx;
+    Lanes lateral = lanes_sqrt(cx * cx + cy * cy + cz * cz);
+    Lanes radial = lanes_max(lateral - lanes_load(w->r) - allowance, zero);
+    Lanes axial = lanes_max(lanes_max(lanes_load(w->dlo) - h, h - lanes_load(w->dhi)) - allowance, zero);
+    Lanes out = lanes_max(radial * radial + axial * axial, box) * SHRINK;
+    for (int k = 0; k < WIDTH; k++) bound[k] = out[k];
 }
 
 /* For each of `count` points (3 doubles each): squared distance, closest point (may be NULL)
@@ -121,11 +129,19 @@ void nearest_query(const void *handle, const double *points, int64_t count, doub
         double q[3], best_q[3];
         double best = triangle_closest(p, tree->tri + 9 * hint, best_q);
         int64_t best_tri = hint;
+        double extent = fmax(tree->scale, fmax(fabs(p[0]), fmax(fabs(p[1]), fabs(p[2]))));
+        if (!(extent <= FLOAT_SAFE)) { /* every triangle, in float64 */
+            for (int64_t t = 0; t < tree->tri_count; t++) {
+                double d2 = triangle_closest(p, tree->tri + 9 * t, q);
+                if (d2 < best) { best = d2; best_tri = t; memcpy(best_q, q, sizeof q); }
+            }
+        }
+        const float pf[3] = {(float)p[0], (float)p[1], (float)p[2]}, allowance = (float)(ALLOWANCE * extent);
         int top = 0;
         stack_child[top] = 0;
         stack_count[top] = 0;
         stack_d2[top++] = 0;
-        while (top > 0) {
+        while (top > 0 && extent <= FLOAT_SAFE) {
             top--;
             if (stack_d2[top] >= best) continue;
             int32_t child = stack_child[top], n = stack_count[top];
@@ -138,7 +154,7 @@ void nearest_query(const void *handle, const double *points, int64_t count, doub
             }
             const Wide *w = &tree->wide[child];
             double bound[WIDTH];
-            child_bounds2(w, p, bound);
+            child_bounds2(w, pf, allowance, bound);
             int order[WIDTH], m = 0;
             for (int k = 0; k < WIDTH; k++) { /* survivors, sorted by bound (insertion) */
                 if (!(bound[k] < best)) continue;

@@ -94,6 +94,15 @@ def test_clip_cuts_triangles_exactly_along_the_zero_set():
     assert len(kept_v) == 5  # the two cut points are shared by the triangles on the cut
     normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
     assert (normals[:, 2] > 0).all()  # orientation kept
+    # A cut through a vertex (g = 0 there) or a hair's breadth from one leaves no zero-area
+    # triangle and no sliver: the cut point is that vertex.
+    for offset in (0.0, 1e-9, -1e-9, 0.004):
+        g = vertices[:, 0] + vertices[:, 1] - 1 + offset  # the diagonal through vertices 1 and 3
+        cut_v, cut_f = clip_mesh(vertices, faces, g)
+        tri = cut_v[cut_f]
+        areas = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
+        assert areas.min() > 1e-3 and areas.sum() == pytest.approx(0.5, abs=0.01)
+        assert len(cut_v) == len(np.unique(cut_v.round(12), axis=0))  # no coincident vertices
     # A square (2 faces) and a separate fan of 3 faces: the piece with more faces is kept.
     fan = np.array([[5.0, 0, 0], [6, 0, 0], [6, 1, 0], [5, 1, 0], [5, 0.5, 0]])
     v, f = largest_component(np.concatenate([vertices, fan]),

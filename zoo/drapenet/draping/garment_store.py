@@ -5,7 +5,8 @@
     drape.zarr          per garment: canonical vertices (metres, anny's frame) and faces (ragged,
                         with offsets), faces oriented away from the body, the latent code from
                         part 1's encoder, the pinned (trunk) vertices; ids, types, categories,
-                        splits and the config that made it in the attributes
+                        splits, the config that made it and the garments left out (`failed`:
+                        id -> why the cloth model cannot take it) in the attributes
     body_fields.safetensors   W(x) and dx(x, beta) learned from anny (body_fields.py)
 
 Codes: part 1's DGCNN encoder over surface points of the garment in the garment frame, loaded
@@ -87,6 +88,40 @@ def orient_away_from(vertices: np.ndarray, faces: np.ndarray, body: np.ndarray) 
     return faces if outward.sum() >= 0 else faces[:, ::-1].copy()
 
 
+def cloth_problem(vertices: np.ndarray, faces: np.ndarray) -> str:
+    """Why the cloth model cannot take this garment as stored (float32 vertices), or ""."""
+    from inrzoo.cloth import ClothMesh
+
+    try:
+        ClothMesh(vertices.astype(np.float32), faces)
+    except ValueError as error:
+        return str(error)
+    return ""
+
+
+def canonical_garments(refs: list, meshes: list, frame, body: np.ndarray,
+                       torso: np.ndarray) -> tuple[list[dict], list[int], dict[str, str]]:
+    """Each garment in anny's metres with faces away from the body and its pinned (trunk) vertices;
+    the indices kept; {id: reason} of those the cloth model cannot take, left out (with a warning)
+    rather than failing the whole store."""
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(body)
+    garments, kept, failed = [], [], {}
+    for index, (ref, mesh) in enumerate(zip(refs, meshes)):
+        vertices = frame.invert(mesh.vertices)  # garment frame -> anny's metres
+        faces = orient_away_from(vertices, mesh.faces, body)
+        reason = cloth_problem(vertices, faces)
+        if reason:
+            failed[ref.id] = reason
+            logger.warning("drape data: garment %s left out: %s", ref.id, reason)
+            continue
+        _, nearest = tree.query(vertices)
+        garments.append({"vertices": vertices, "faces": faces, "pinned": torso[nearest]})
+        kept.append(index)
+    return garments, kept, failed
+
+
 def write_store(path: str, garments: list[dict], codes: np.ndarray, record: dict) -> None:
     """garments: dicts with vertices [N, 3], faces [F, 3], pinned [N] (canonical, metres)."""
     root = zarr.open_group(path, mode="w", zarr_format=3)
@@ -123,16 +158,11 @@ def make_store(uri: str, settings: DrapeMakeSettings) -> None:
     rig = BodyRig()
     body = rig.canonical_vertices.double().numpy()
     torso = rig.parts == PARTS.index("torso")
-    from scipy.spatial import cKDTree
-
-    tree = cKDTree(body)
-    garments = []
-    for mesh in meshes:
-        vertices = frame.invert(mesh.vertices)  # garment frame -> anny's metres
-        faces = orient_away_from(vertices, mesh.faces, body)
-        _, nearest = tree.query(vertices)
-        garments.append({"vertices": vertices, "faces": faces, "pinned": torso[nearest]})
-    record = {"config": config_io.to_dict(settings), "encoder": encoder_source, "ids": [r.id for r in refs],
+    garments, kept, failed = canonical_garments(refs, meshes, frame, body, torso)
+    if not garments:
+        raise ValueError(f"{uri}: no garment the cloth model can take ({len(failed)} left out: {failed})")
+    refs, codes = [refs[i] for i in kept], codes[kept]
+    record = {"config": config_io.to_dict(settings), "encoder": encoder_source, "failed": failed, "ids": [r.id for r in refs],
               "types": [r.label for r in refs], "categories": [r.meta.get("category") for r in refs],
               "splits": [r.split or "train" for r in refs], "phenotype_labels": rig.phenotype_labels,
               "posed_bones": list(rig.bones), "bones": len(rig.bone_labels),

@@ -139,3 +139,21 @@ def test_baseline_at_rest_on_the_average_body_is_the_garment_itself(data):
     body = rig(beta, theta)
     draped = nearest_vertex_skinning(garment.vertices[None].float(), rig, body.rest_vertices, body.transforms)
     assert torch.allclose(draped[0], garment.vertices.float(), atol=1e-5)
+
+
+def test_a_garment_the_cloth_model_cannot_take_is_left_out_with_its_reason():
+    from types import SimpleNamespace
+
+    from inrzoo.geometry import Mesh, Similarity
+    from inrzoo.zoo.drapenet.draping.garment_store import canonical_garments
+
+    good_v, faces = tube(0.2, 0.0, 0.4)
+    bad_v = good_v.copy()
+    bad_v[faces[0, 1]] = bad_v[faces[0, 0]]  # two vertices on one spot: a zero-area triangle
+    refs = [SimpleNamespace(id="good"), SimpleNamespace(id="collapsed")]
+    meshes = [Mesh(good_v, faces, source="good"), Mesh(bad_v, faces, source="collapsed")]
+    axis = np.stack([np.zeros(9), np.zeros(9), np.linspace(-0.4, 0.6, 9)], axis=1)
+    garments, kept, failed = canonical_garments(refs, meshes, Similarity(np.zeros(3), 1.0), axis, axis[:, 2] > 0)
+    assert kept == [0] and len(garments) == 1
+    assert list(failed) == ["collapsed"] and "degenerate" in failed["collapsed"]
+    np.testing.assert_array_equal(garments[0]["pinned"], good_v[:, 2] > 0.0375)  # nearest axis point at z > 0

@@ -5,17 +5,18 @@ along the segment found by linear interpolation of g on its edges, so hems, neck
 ends are straight cuts rather than stair steps. New vertices are shared through their edge, so
 the cut mesh stays connected.
 
-A cut point within SNAP of an edge's length from one of its ends is that end vertex itself, and
-triangles that then repeat a vertex are dropped. Without it, a vertex where g is 0 (or nearly)
-gave a cut point on top of it, so a triangle with a collapsed edge (zero area) or a sliver, which
-a cloth simulation cannot take (its rest shape is not invertible).
+A vertex closer to the cut than SNAP of the median edge length counts as on it (g = 0, kept), and
+the cut passes through it: cut points on its edges are the vertex itself, and triangles that then
+repeat a vertex are dropped. Without it, a vertex where g is 0 (or nearly) gave a cut point on top
+of it (a triangle with a collapsed edge, zero area) or beside it (a sliver, or a cap whose three
+corners lie on one line), which a cloth simulation cannot take: its rest shape is not invertible.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-SNAP = 0.01  # of an edge (chosen): moves the cut by at most 0.3 mm at the 3 cm physics spacing
+SNAP = 0.01  # of the median edge (chosen): moves the cut by at most ~0.3 mm at the 3 cm physics spacing
 
 
 def _edge_points(vertices: np.ndarray, g: np.ndarray, a: np.ndarray, b: np.ndarray,
@@ -26,10 +27,10 @@ def _edge_points(vertices: np.ndarray, g: np.ndarray, a: np.ndarray, b: np.ndarr
         key = (i, j) if i < j else (j, i)
         index = cache.get(key)
         if index is None:
-            w = g[i] / (g[i] - g[j])
-            if w <= SNAP or w >= 1 - SNAP:
-                index = i if w <= SNAP else j
+            if g[i] == 0 or g[j] == 0:  # the cut passes through that end
+                index = i if g[i] == 0 else j
             else:
+                w = g[i] / (g[i] - g[j])
                 extra.append(vertices[i] + w * (vertices[j] - vertices[i]))
                 index = len(vertices) + len(extra) - 1
             cache[key] = index
@@ -39,7 +40,9 @@ def _edge_points(vertices: np.ndarray, g: np.ndarray, a: np.ndarray, b: np.ndarr
 
 def clip_mesh(vertices: np.ndarray, faces: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The part of the mesh where g >= 0 (g given per vertex); unused vertices are dropped."""
-    g = np.asarray(g, dtype=np.float64)
+    g = np.asarray(g, dtype=np.float64).copy()
+    edges = vertices[faces] - vertices[np.roll(faces, 1, axis=1)]
+    g[np.abs(g) < SNAP * np.median(np.linalg.norm(edges, axis=-1))] = 0.0  # g is a length (unit gradient)
     inside = g[faces] >= 0
     count = inside.sum(axis=1)
     kept = [faces[count == 3]]

@@ -128,6 +128,18 @@ def load_training_state(folder: str | Path, model: ZooModel, optimizer: torch.op
     return int(json.loads((folder / STATE_FILE).read_text())["epoch"])
 
 
+def check_same_data(folder: str | Path, extra: dict[str, Any]) -> None:
+    """Refuse to resume a training state made on other data than the run's (`dataset_digest` of
+    its state.json against `extra`'s): a store remade at the same URI keeps the run name, and the
+    run would otherwise go on, silently, from weights trained on the old data."""
+    saved = json.loads((Path(folder) / STATE_FILE).read_text()).get("dataset_digest")
+    wanted = extra.get("dataset_digest")
+    if saved and wanted and saved != wanted:
+        raise ValueError(f"the training state of run {extra.get('run_name', '?')} was trained on data with digest "
+                         f"{saved}, and {extra.get('dataset', 'the data')} now has digest {wanted}: remove that "
+                         "run's training states, or set checkpoint.name to start a new run")
+
+
 def read_optimizer_state(path: Path) -> dict[str, Any]:
     """An optimizer state_dict saved by `save_training_state` (tensors by name, groups from JSON)."""
     with safe_open(str(path), framework="pt") as handle:

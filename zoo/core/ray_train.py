@@ -20,7 +20,7 @@ import torch
 
 from inrzoo import config as configlib
 from inrzoo.ray_cluster import ensure_ray
-from inrzoo.zoo.core.checkpoint import load_training_state, save_training_state
+from inrzoo.zoo.core.checkpoint import check_same_data, load_training_state, save_training_state
 from inrzoo.zoo.core.data import open_data
 from inrzoo.zoo.core.job_config import TrainJobConfig
 from inrzoo.zoo.core.loop import LossesForward, evaluate_epoch, make_optimizer, set_epoch_lr, train_epoch, unwrap
@@ -56,6 +56,7 @@ def train_loop_per_worker(loop_config: dict[str, Any]) -> None:
     checkpoint = ray.train.get_checkpoint()
     if checkpoint is not None:
         with checkpoint.as_directory() as folder:
+            check_same_data(folder, loop_config.get("checkpoint_extra") or {})
             start_epoch = load_training_state(folder, model, optimizer)
         if rank == 0:
             log.info("[%s] resumed from the training state of epoch %d", cfg.model.name, start_epoch)

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from inr2vec_helpers import adamw, spec_of, train_on
-from inrzoo.zoo.core.checkpoint import load_model, load_training_state, save_model, save_training_state
+from inrzoo.zoo.core.checkpoint import check_same_data, load_model, load_training_state, save_model, save_training_state
 from inrzoo.zoo.core.model import unflatten
 from inrzoo.zoo.inr2vec import Inr2vec
 
@@ -82,6 +82,17 @@ def test_training_state_restores_model_and_optimizer(siren_families, tiny_config
         load_training_state(tmp_path / "c", other)
     with pytest.raises(FileNotFoundError, match="not a training state"):
         load_training_state(tmp_path, other)
+
+
+def test_a_training_state_of_other_data_is_not_resumed(siren_families, tiny_config, tmp_path):
+    arch, _, _ = siren_families(2)
+    model = Inr2vec(tiny_config(), spec_of(arch))
+    saved = {"dataset": "/data/drape", "dataset_digest": "aaaa", "run_name": "drape_1"}
+    save_training_state(tmp_path, model, adamw(model), epoch=6, extra=saved)
+    check_same_data(tmp_path, saved)  # the same data: resumes
+    check_same_data(tmp_path, {})  # a caller that knows no digest cannot tell
+    with pytest.raises(ValueError, match="run drape_1 was trained on data with digest aaaa, and /data/drape now has digest bbbb"):
+        check_same_data(tmp_path, {**saved, "dataset_digest": "bbbb"})
 
 
 def test_files_written_before_the_core_still_load(no_pickle, tiny_config):

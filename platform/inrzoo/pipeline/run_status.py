@@ -2,8 +2,9 @@
 
 A driver stopped with SIGTERM (`ray job stop`, a scheduler's preemption, Ctrl-\\ in a
 terminal) dies without unwinding, so its MLflow run would stay RUNNING forever.
-`terminated_as_killed` turns SIGTERM into an exception that ends the run as KILLED; a driver
-killed outright (SIGKILL, a lost node) cannot do even that, so the next run of the same
+`terminated_as_killed` turns SIGTERM into an exception that ends the run as KILLED, and, should
+that exception be swallowed on its way up (Python discards an exception raised while a finalizer
+runs, for one), ends the run and the process itself after STOP_GRACE_S; a driver killed outright (SIGKILL, a lost node) cannot do even that, so the next run of the same
 dataset closes such stale RUNNING runs (`close_stale_runs`) before it starts.
 """
 
@@ -16,6 +17,9 @@ import threading
 from collections.abc import Iterator
 
 logger = logging.getLogger(__name__)
+# Seconds a SIGTERM'd driver gets to unwind before it is stopped from a timer thread (chosen:
+# unwinding takes a second or two; a scheduler's own grace period is typically 30 s).
+STOP_GRACE_S = 20.0
 
 DATASET_TAG = "inrzoo.dataset"
 
@@ -34,7 +38,15 @@ def terminated_as_killed() -> Iterator[None]:
         yield  # signal handlers can only be installed from the main thread
         return
 
+    stopping = threading.Event()
+
     def on_sigterm(signum, frame):
+        if not stopping.is_set():
+            stopping.set()
+            run = mlflow.active_run()
+            timer = threading.Timer(STOP_GRACE_S, _stop_unwound, (run.info.run_id if run is not None else None,))
+            timer.daemon = True
+            timer.start()
         raise Terminated()
 
     previous = signal.signal(signal.SIGTERM, on_sigterm)
@@ -48,6 +60,22 @@ def terminated_as_killed() -> Iterator[None]:
         raise SystemExit(128 + signal.SIGTERM) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_unwound(run_id: str | None) -> None:
+    """The Terminated exception did not end the process within the grace period: end the run as
+    KILLED and exit with 143 from here."""
+    import os
+
+    logger.warning("SIGTERM: still running %.0f s later (the exception was swallowed); stopping now", STOP_GRACE_S)
+    try:
+        if run_id is not None:
+            import mlflow
+
+            mlflow.MlflowClient().set_terminated(run_id, status="KILLED")
+    finally:
+        logging.shutdown()
+        os._exit(128 + signal.SIGTERM)
 
 
 def close_stale_runs(dataset: str, current_run_id: str) -> list[str]:

@@ -4,14 +4,16 @@ A driver stopped with SIGTERM (`ray job stop`, a scheduler's preemption, Ctrl-\\
 terminal) dies without unwinding, so its MLflow run would stay RUNNING forever.
 `terminated_as_killed` turns SIGTERM into an exception that ends the run as KILLED, and, should
 that exception be swallowed on its way up (Python discards an exception raised while a finalizer
-runs, for one), ends the run and the process itself after STOP_GRACE_S; a driver killed outright (SIGKILL, a lost node) cannot do even that, so the next run of the same
-dataset closes such stale RUNNING runs (`close_stale_runs`) before it starts.
+runs, for one), ends the run and the process itself after STOP_GRACE_S. A driver killed outright
+(SIGKILL, a lost node) cannot do even that, so the next run of the same dataset closes such stale
+RUNNING runs (`close_stale_runs`) before it starts.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -65,8 +67,6 @@ def terminated_as_killed() -> Iterator[None]:
 def _stop_unwound(run_id: str | None) -> None:
     """The Terminated exception did not end the process within the grace period: end the run as
     KILLED and exit with 143 from here."""
-    import os
-
     logger.warning("SIGTERM: still running %.0f s later (the exception was swallowed); stopping now", STOP_GRACE_S)
     try:
         if run_id is not None:

@@ -130,18 +130,12 @@ void nearest_query(const void *handle, const double *points, int64_t count, doub
         double best = triangle_closest(p, tree->tri + 9 * hint, best_q);
         int64_t best_tri = hint;
         double extent = fmax(tree->scale, fmax(fabs(p[0]), fmax(fabs(p[1]), fabs(p[2]))));
-        if (!(extent <= FLOAT_SAFE)) { /* every triangle, in float64 */
-            for (int64_t t = 0; t < tree->tri_count; t++) {
-                double d2 = triangle_closest(p, tree->tri + 9 * t, q);
-                if (d2 < best) { best = d2; best_tri = t; memcpy(best_q, q, sizeof q); }
-            }
-        }
         const float pf[3] = {(float)p[0], (float)p[1], (float)p[2]}, allowance = (float)(ALLOWANCE * extent);
         int top = 0;
-        stack_child[top] = 0;
-        stack_count[top] = 0;
+        stack_child[top] = 0; /* the root; beyond FLOAT_SAFE, every triangle as one leaf */
+        stack_count[top] = extent <= FLOAT_SAFE ? 0 : (int32_t)tree->tri_count;
         stack_d2[top++] = 0;
-        while (top > 0 && extent <= FLOAT_SAFE) {
+        while (top > 0) {
             top--;
             if (stack_d2[top] >= best) continue;
             int32_t child = stack_child[top], n = stack_count[top];

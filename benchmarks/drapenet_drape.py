@@ -11,9 +11,11 @@ file) and prints, side by side and measured in the same run, for (a) plain skinn
 nearest body vertex, the learned body fields alone (W(x), dx(x, beta), no garment
 displacement: an ablation), (b) DrapeNet without the intersection solver, (c) full DrapeNet:
 B2G and G2G (area ratios), strain, bending and gravity energies (joules per outfit), each also as a
-ratio to (a); then the drape time per garment on this CPU (one thread) for (a) and (c), and the
-pictures: one outfit of the test split on 4 held-out bodies in 4 held-out poses (PNG). Results go
-to --out as results.json with the config that produced them.
+ratio to (a); with --reference-steps N, also the physics reference (the quasi-static drape solved
+per outfit with no networks: what the energies allow, so each metric's headroom shows); then the
+drape time per garment on this CPU (one thread) for (a) and (c), and the pictures: one outfit of
+the test split on 4 held-out bodies in 4 held-out poses (PNG). Results go to --out as
+results.json with the config that produced them.
 """
 
 from __future__ import annotations
@@ -119,7 +121,8 @@ def pictures(model, data, rig, out: Path) -> Path:
 def evaluate(args) -> None:
     from inrzoo.zoo.core.checkpoint import load_model
     from inrzoo.zoo.core.data import open_data
-    from inrzoo.zoo.drapenet.draping.evaluate import METHODS, evaluate as measure
+    from inrzoo.zoo.drapenet.draping.evaluate import METHODS, REFERENCE, evaluate as measure
+    from inrzoo.zoo.drapenet.draping.reference import ReferenceSettings
     from inrzoo.zoo.drapenet.draping.model import shared_rig
 
     torch.set_num_threads(1)
@@ -129,7 +132,8 @@ def evaluate(args) -> None:
     data = open_data(model.data_kind, cfg.data)
     rig = shared_rig()
     started = time.monotonic()
-    results = measure(model, data, "test", repeats=args.repeats)
+    reference = ReferenceSettings(steps=args.reference_steps) if args.reference_steps else None
+    results = measure(model, data, "test", repeats=args.repeats, reference=reference)
     log.info("evaluated %s outfits x %d bodies in %.0f s", data.split_sizes()["test"], args.repeats,
              time.monotonic() - started)
     keys = ["b2g", "g2g", "strain", "bending", "gravity"]
@@ -137,7 +141,7 @@ def evaluate(args) -> None:
     print(f"held-out: {data.split_sizes()['test']} outfits (test garments) x {args.repeats} held-out bodies/poses; "
           f"model {model_file}")
     print(f"{'method':<14}" + "".join(f"{k:>12}" for k in keys) + "   (ratio to skinning)")
-    for method in METHODS:
+    for method in METHODS + ((REFERENCE,) if reference else ()):
         row = results[method]
         ratios = " ".join(f"{row[k] / base[k]:.3g}" if base[k] else "-" for k in keys)
         print(f"{method:<14}" + "".join(f"{row[k]:>12.4g}" for k in keys) + f"   ({ratios})")
@@ -151,6 +155,7 @@ def evaluate(args) -> None:
     print(f"pictures: {grid}")
     record = {"results": results, "timing": times, "model_file": str(model_file), "model_extra": extra,
               "config": config_io.to_dict(cfg), "repeats": args.repeats, "encoder": data.attrs["encoder"],
+              "reference": config_io.to_dict(reference) if reference else None,
               "model_config": config_io.to_dict(model.config), "body_fields": data.spec().fields}
     (out / "results.json").write_text(json.dumps(record, indent=1, default=str))
 
@@ -162,6 +167,9 @@ def main() -> None:
     parser.add_argument("--model", default="", help="a model file (default: the run's last training state)")
     parser.add_argument("--repeats", type=int, default=3, help="held-out bodies per test outfit")
     parser.add_argument("--time-repeats", type=int, default=5)
+    parser.add_argument("--reference-steps", type=int, default=0,
+                        help="also solve each outfit's quasi-static drape directly (reference.py) with this many "
+                             "steps: what the energies allow on that body (about 15 s per garment at 2000)")
     parser.add_argument("--out", default=str(REPO / "out" / "bench" / "drape_results"))
     args = parser.parse_args()
     show_progress()

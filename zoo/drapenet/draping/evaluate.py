@@ -15,6 +15,8 @@ Ways of draping (benchmarks/drapenet_drape.py compares them):
                 (an ablation: what the fields' error costs before the draping networks act)
     drapenet    the draping networks, no intersection solver
     drapenet+is the draping networks and the intersection solver on the bottom
+    physics     (on request) no networks: the quasi-static drape solved per outfit on its body
+                (reference.py), what the energies allow there: the headroom of each metric
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ from inrzoo.cloth import ClothMesh, vertex_normals
 from inrzoo.cloth.energies import bending_energy, gravity_energy, strain_energy
 from inrzoo.zoo.core.tasks import Task, TaskContext, TaskOutcome
 from inrzoo.zoo.drapenet.draping.losses import covered_depths, outfit_layering
+from inrzoo.zoo.drapenet.draping.reference import ReferenceSettings, solve_outfit
 
 METHODS = ("skinning", "fields", "drapenet", "drapenet+is")
+REFERENCE = "physics"
 
 
 def face_areas(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -81,8 +85,10 @@ class OutfitDrapes:
 
 
 @torch.no_grad()
-def drape_outfit(model, rig, top, bottom, beta: Tensor, theta: Tensor, body) -> dict[str, OutfitDrapes]:
-    """The outfit draped the three ways on one body (rig output `body`, batch of one)."""
+def drape_outfit(model, rig, top, bottom, beta: Tensor, theta: Tensor, body,
+                 reference: ReferenceSettings | None = None) -> dict[str, OutfitDrapes]:
+    """The outfit draped each way on one body (rig output `body`, batch of one); the physics
+    reference too when `reference` is given."""
     draper = model.draper
     out = {"skinning": OutfitDrapes(nearest_vertex_skinning(top.vertices[None], rig, body.rest_vertices, body.transforms)[0],
                                     nearest_vertex_skinning(bottom.vertices[None], rig, body.rest_vertices,
@@ -95,6 +101,12 @@ def drape_outfit(model, rig, top, bottom, beta: Tensor, theta: Tensor, body) -> 
                      top_codes=top.code[None], pose=b.pose)
     out["drapenet"] = OutfitDrapes(t.vertices[0], b.vertices[0])
     out["drapenet+is"] = OutfitDrapes(t.vertices[0], s.vertices[0])
+    if reference is not None:
+        skinned = out["skinning"]
+        layering = outfit_layering(bottom.vertices, top.vertices, top.cloth.boundary)
+        out[REFERENCE] = OutfitDrapes(*solve_outfit(
+            top.cloth, bottom.cloth, skinned.top, skinned.bottom, bottom.pinned, layering, body.vertices,
+            vertex_normals(body.vertices, rig.faces), reference))
     return out
 
 
@@ -109,14 +121,15 @@ def outfit_metrics(drapes: OutfitDrapes, top, bottom, body_mesh: geometry.Mesh) 
             **{k: e_top[k] + e_bottom[k] for k in e_top}}
 
 
-def evaluate(model, data, split: str = "test", batches: int | None = None, repeats: int = 1
-             ) -> dict[str, dict[str, float]]:
+def evaluate(model, data, split: str = "test", batches: int | None = None, repeats: int = 1,
+             reference: ReferenceSettings | None = None) -> dict[str, dict[str, float]]:
     """Mean metrics per method over the outfits of `split`, each worn `repeats` times by held-out
-    bodies in held-out poses (the split's stream for epochs 0 .. repeats - 1)."""
+    bodies in held-out poses (the split's stream for epochs 0 .. repeats - 1); the physics
+    reference's too when `reference` is given."""
     from inrzoo.zoo.drapenet.draping.model import shared_rig
 
     rig = shared_rig()
-    sums: dict[str, dict[str, float]] = {m: {} for m in METHODS}
+    sums: dict[str, dict[str, float]] = {m: {} for m in METHODS + ((REFERENCE,) if reference else ())}
     count = 0
     stream = (b for epoch in range(repeats) for b in data.batches(split, 1, epoch=epoch))
     for number, batch in enumerate(stream):
@@ -124,7 +137,7 @@ def evaluate(model, data, split: str = "test", batches: int | None = None, repea
             break
         body = rig(batch.beta, batch.theta)
         body_mesh = geometry.Mesh(body.vertices[0].double().numpy(), rig.faces.numpy())
-        drapes = drape_outfit(model, rig, batch.tops[0], batch.bottoms[0], batch.beta, batch.theta, body)
+        drapes = drape_outfit(model, rig, batch.tops[0], batch.bottoms[0], batch.beta, batch.theta, body, reference)
         for method, outfit in drapes.items():
             for key, value in outfit_metrics(outfit, batch.tops[0], batch.bottoms[0], body_mesh).items():
                 sums[method][key] = sums[method].get(key, 0.0) + value

@@ -143,3 +143,24 @@ def test_off_body_targets_blend_across_the_gap_between_two_legs():
     assert target[11] == pytest.approx(0.5, abs=0.05)  # the middle plane
     steps = np.diff(target)
     assert np.all(steps > -1e-6) and steps.max() < 0.25  # monotone, no jump across the gap (9 mm apart)
+
+
+def test_physics_reference_settles_a_sheet_on_a_floor_at_the_collision_margin():
+    """A sheet dropped 1 cm above a floor comes to rest, unstrained, where the collision penalty's
+    force 3 k_c (eps - z)^2 carries each vertex's weight m g: z = eps - sqrt(m g / (3 k_c))."""
+    from inrzoo.cloth.energies import strain_energy
+    from inrzoo.zoo.drapenet.draping.reference import ReferenceSettings, solve_garment
+
+    sheet_v, sheet_f = strip(0.01, 5)
+    cloth = ClothMesh(sheet_v * [0.2, 0.2, 1], sheet_f, dtype=torch.float64)
+    floor_v, _ = strip(0.0, 41)
+    floor = torch.as_tensor(floor_v * [0.3, 0.3, 1] - [0.05, 0.05, 0], dtype=torch.float64)[None]
+    up = torch.zeros_like(floor)
+    up[..., 2] = 1.0
+    settled = solve_garment(cloth, cloth.rest_vertices, floor, up, ReferenceSettings(steps=4000))
+    m = cloth.material
+    expected = m.collision_margin - torch.sqrt(cloth.masses * m.gravity / (3 * m.collision_stiffness))
+    assert torch.allclose(settled[:, 2], expected, atol=2e-6)
+    assert float(strain_energy(cloth, settled)) < 1e-12  # at rest shape (sliding along the floor costs nothing)
+    with pytest.raises(ValueError, match="steps"):
+        ReferenceSettings(steps=0)

@@ -106,7 +106,7 @@ def drape_outfit(model, rig, top, bottom, beta: Tensor, theta: Tensor, body,
         layering = outfit_layering(bottom.vertices, top.vertices, top.cloth.boundary)
         out[REFERENCE] = OutfitDrapes(*solve_outfit(
             top.cloth, bottom.cloth, skinned.top, skinned.bottom, bottom.pinned, layering, body.vertices,
-            vertex_normals(body.vertices, rig.faces), reference))
+            vertex_normals(body.vertices, rig.faces), reference, model.config.weights))
     return out
 
 

@@ -15,7 +15,7 @@ here from the skinned start: the same quantity where skinning moves a region rig
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -37,20 +37,20 @@ class ReferenceSettings:
 
 
 def solve_garment(cloth: ClothMesh, start: Tensor, body: Tensor, body_normals: Tensor,
-                  settings: ReferenceSettings, extra=None) -> Tensor:
+                  settings: ReferenceSettings, extra: Callable[[Tensor], Tensor] | None = None) -> Tensor:
     """Vertices [N, 3] minimizing L_top (+ extra(vertices [1, N, 3]) -> [1]) from `start` [N, 3]
     on a body (vertices, outward normals [1, V, 3])."""
     vertices = start.detach().clone()[None].requires_grad_(True)
     optimizer = torch.optim.Adam([vertices], lr=settings.lr)
-    for step in range(settings.steps):
-        for group in optimizer.param_groups:  # cosine decay to zero at the last step
-            group["lr"] = settings.lr * 0.5 * (1.0 + math.cos(math.pi * step / settings.steps))
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, settings.steps)
+    for _ in range(settings.steps):
         optimizer.zero_grad()
         loss = top_loss(garment_energies(cloth, vertices, body, body_normals))
         if extra is not None:
             loss = loss + extra(vertices)
         loss.sum().backward()
         optimizer.step()
+        schedule.step()
     return vertices.detach()[0]
 
 

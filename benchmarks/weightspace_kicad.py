@@ -99,6 +99,10 @@ INR2VEC_VARIANTS = {
                                                                   "layers": "all"}, None, True, False),
     "inr2vec_std_all_lr": ("inr2vec, standardized, all layers, lr 1e-3", {"input_normalization": "standardize",
                                                                          "layers": "all"}, 1e-3, True, False),
+    "inr2vec_tensor_scale": ("inr2vec, every tensor at unit RMS (hidden layers)", {"input_normalization": "tensor_scale"},
+                             None, True, False),
+    "inr2vec_centered": ("inr2vec, centered delta beside the training mean (hidden layers)",
+                         {"input_normalization": "centered"}, None, True, False),
     "inr2vec_std_all_originals": ("inr2vec, standardized, all layers, no augmented copies",
                                   {"input_normalization": "standardize", "layers": "all"}, None, False, False),
 }

@@ -32,7 +32,12 @@ class EncoderConfig:
     # against 0.427 for the input as stored (0.120 against 0.396 untrained). As stored, the shared
     # init fixes which row wins each max-pooled feature, so the embedding follows the weights'
     # deltas; standardized rows are noise-like and the winning row changes from INR to INR.
-    input_normalization: Literal["none", "standardize"] = "none"
+    # "tensor_scale" and "centered" (options for issue 17, mine, not in the thesis) keep what makes the
+    # stored input work, each row's identity, and take away the scale imbalance between tensors (a
+    # hidden bias row is ~12x the weight rows in a SIREN, so it wins most max-pooled features):
+    # "tensor_scale": every tensor's rows divided by that tensor's root mean square over the train INRs;
+    # "centered": each row as [(w - mean) / delta scale, mean / mean scale], scales per tensor, width 2H.
+    input_normalization: Literal["none", "standardize", "tensor_scale", "centered"] = "none"
 
 
 @dataclass

@@ -89,6 +89,17 @@ def matrix_rows(param_shapes: Mapping[str, Sequence[int]], layers: str = "hidden
     return rows, width
 
 
+def matrix_blocks(param_shapes: Mapping[str, Sequence[int]], layers: str = "hidden", in_dim: int | None = None) -> Tensor:
+    """The tensor each row of the encoder input comes from, as a block index per row [rows]: a
+    layer's weight rows form one block and its bias row the next, in the order of `inr_matrix`."""
+    dense = linear_layers(param_shapes, in_dim)
+    width = _hidden_width(dense)
+    sizes = [width, 1] * (len(dense) - 2)
+    if layers == "all":
+        sizes = [dense[0].in_features, 1, *sizes, dense[-1].out_features, 1]
+    return torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes))
+
+
 def _hidden_width(dense: list[LinearLayer]) -> int:
     if len(dense) < 3:
         raise ValueError(f"inr2vec needs at least one hidden-to-hidden layer, the INR has {len(dense)} dense layers")

@@ -18,7 +18,7 @@ from inrzoo.zoo.core.data import DataSource
 from inrzoo.zoo.core.model import StepContext, ZooModel
 from inrzoo.zoo.core.weights import WeightBatch, WeightSpec
 from inrzoo.zoo.inr2vec.config import Inr2vecConfig
-from inrzoo.zoo.inr2vec.encoder import Encoder, inr_matrix, matrix_rows
+from inrzoo.zoo.inr2vec.encoder import Encoder, inr_matrix, matrix_blocks, matrix_rows
 from inrzoo.zoo.inr2vec.teacher import field_from_decoder_output, teacher_targets
 
 
@@ -39,12 +39,17 @@ class Inr2vec(ZooModel):
         self.param_shapes = spec.shapes
         self.in_dim = in_dim
         self.matrix_shape = matrix_rows(self.param_shapes, config.encoder.layers, in_dim)
-        self.encoder = Encoder(self.matrix_shape[1], config.encoder)
+        normalization = config.encoder.input_normalization
+        # "centered" gives each row its delta and, beside it, the training mean of that row
+        width = self.matrix_shape[1] * (2 if normalization == "centered" else 1)
+        self.encoder = Encoder(width, config.encoder)
         self.decoder = ImplicitDecoder(config.encoder.embedding_dim, config.decoder, out_dim=1, in_dim=in_dim)
         self.inr_forward = spec.architecture().forward
-        if config.encoder.input_normalization == "standardize":
+        if normalization != "none":  # every normalization is a function of the per-entry mean and deviation
             self.register_buffer("input_mean", torch.zeros(self.matrix_shape))
             self.register_buffer("input_std", torch.ones(self.matrix_shape))
+            blocks = matrix_blocks(self.param_shapes, config.encoder.layers, in_dim)
+            self.register_buffer("input_blocks", blocks, persistent=False)
 
     @property
     def embedding_dim(self) -> int:
@@ -56,21 +61,41 @@ class Inr2vec(ZooModel):
 
     def encode(self, params: Mapping[str, Tensor]) -> Tensor:
         """Stacked INR parameters -> embeddings [K, embedding_dim]."""
-        matrices = self.matrices(params)
-        if self.config.encoder.input_normalization == "standardize":
-            matrices = (matrices - self.input_mean) / self.input_std
-        return self.encoder(matrices)
+        return self.encoder(self.normalized(self.matrices(params)))
+
+    def normalized(self, matrices: Tensor) -> Tensor:
+        """The encoder input [K, rows, H] as `config.encoder.input_normalization` asks (see EncoderConfig)."""
+        mode = self.config.encoder.input_normalization
+        if mode == "none":
+            return matrices
+        if mode == "standardize":
+            return (matrices - self.input_mean) / self.input_std
+        if mode == "tensor_scale":
+            return matrices / self._block_rms(self.input_std.square() + self.input_mean.square())
+        if mode == "centered":
+            delta = (matrices - self.input_mean) / self._block_rms(self.input_std.square())
+            identity = self.input_mean / self._block_rms(self.input_mean.square())
+            return torch.cat([delta, identity.expand_as(delta)], dim=-1)
+        raise ValueError(f"encoder.input_normalization {mode!r} is not one of none, standardize, tensor_scale, centered")
+
+    def _block_rms(self, squares: Tensor) -> Tensor:
+        """[rows, H] mean squares per entry -> [rows, 1]: the root mean over each row's tensor."""
+        blocks = self.input_blocks
+        count = int(blocks.max()) + 1
+        sums = squares.new_zeros(count).index_add_(0, blocks, squares.sum(1))
+        sizes = torch.bincount(blocks, minlength=count).to(squares) * squares.shape[1]
+        return (sums / sizes).sqrt().clamp_min(1e-8)[blocks].unsqueeze(1)
 
     def prepare(self, data: DataSource) -> None:
-        """Before the first epoch: the input statistics over the train split (when standardizing)."""
-        if self.config.encoder.input_normalization == "standardize":
+        """Before the first epoch: the input statistics over the train split (when normalizing)."""
+        if self.config.encoder.input_normalization != "none":
             self.fit_input_normalization(batch.params for batch in data.batches("train", 256))
 
     @torch.no_grad()
     def fit_input_normalization(self, batches: Iterable[Mapping[str, Tensor]]) -> None:
         """Per-entry mean and deviation of the encoder input over batches of stacked training INRs."""
-        if self.config.encoder.input_normalization != "standardize":
-            raise ValueError("fit_input_normalization: encoder.input_normalization is not 'standardize'")
+        if self.config.encoder.input_normalization == "none":
+            raise ValueError("fit_input_normalization: encoder.input_normalization is 'none'")
         total = torch.zeros(self.matrix_shape, dtype=torch.float64)
         squares = torch.zeros(self.matrix_shape, dtype=torch.float64)
         count = 0

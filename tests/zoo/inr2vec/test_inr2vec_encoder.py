@@ -9,7 +9,7 @@ from inrzoo.inr import ArchSpec, build, stack_params
 from inrzoo.zoo.inr2vec import Inr2vec, Inr2vecConfig
 from inrzoo.zoo.inr2vec.config import EncoderConfig
 from inrzoo.zoo.components.implicit_decoder import ImplicitDecoder, PositionalEncoding
-from inrzoo.zoo.inr2vec.encoder import Encoder, inr_matrix, linear_layers, matrix_rows
+from inrzoo.zoo.inr2vec.encoder import Encoder, inr_matrix, linear_layers, matrix_blocks, matrix_rows
 from inr2vec_helpers import spec_of
 
 
@@ -124,5 +124,56 @@ def test_standardized_input_has_zero_mean_unit_deviation_per_entry_and_survives_
     plain = Inr2vec(tiny_config(), data.spec())
     plain.prepare(data)  # nothing to fit without standardization
     assert "input_mean" not in plain.state_dict()
-    with pytest.raises(ValueError, match="not 'standardize'"):
+    with pytest.raises(ValueError, match="is 'none'"):
         plain.fit_input_normalization([params])
+
+
+def test_matrix_blocks_name_the_tensor_of_every_row():
+    arch = build(ArchSpec.default("siren", hidden=[4] * 3))
+    assert matrix_blocks(arch.param_shapes()).tolist() == [0] * 4 + [1] + [2] * 4 + [3]
+    assert matrix_blocks(arch.param_shapes(), "all").tolist() == [0] * 3 + [1] + [2] * 4 + [3] + [4] * 4 + [5] + [6, 7]
+    rows, _ = matrix_rows(arch.param_shapes(), "all")
+    assert len(matrix_blocks(arch.param_shapes(), "all")) == rows
+
+
+@pytest.mark.parametrize("layers", ["hidden", "all"])
+def test_tensor_scale_and_centered_inputs_put_every_tensor_at_unit_scale_and_survive_a_round_trip(
+        siren_families, tiny_config, tmp_path, layers):
+    from dataclasses import replace
+
+    from inr2vec_helpers import weight_data, write_dataset
+    from inrzoo.zoo.core.checkpoint import load_model, save_model
+
+    arch, params, labels = siren_families(6)
+    data = weight_data(write_dataset(str(tmp_path / "d.zarr"), arch, params, labels).uri)
+    train_params = [batch.params for batch in data.batches("train", 64)]
+    blocks = matrix_blocks(arch.param_shapes(), layers)
+    spread = []
+    for mode in ("tensor_scale", "centered"):
+        config = tiny_config()
+        config.encoder = replace(config.encoder, input_normalization=mode, layers=layers)
+        model = Inr2vec(config, data.spec())
+        model.prepare(data)
+        raw = torch.cat([model.matrices(p) for p in train_params]).double()
+        x = torch.cat([model.normalized(model.matrices(p)) for p in train_params]).double()
+        width = raw.shape[-1]
+        mean, var = raw.mean(0), raw.var(0)  # the model keeps the unbiased deviation (as "standardize" uses)
+
+        def block_rms(values):  # root mean of [rows, H] values over each row's tensor
+            means = torch.stack([values[blocks == b].mean() for b in range(int(blocks.max()) + 1)])
+            return means[blocks].sqrt().unsqueeze(1)
+
+        if mode == "tensor_scale":  # each tensor's rows divided by its root mean square over the train INRs
+            torch.testing.assert_close(x, raw / block_rms(var + mean.square()), rtol=1e-4, atol=1e-6)
+            n = raw.shape[0]  # per tensor, a root mean square of 1 up to Bessel's factor on the deviation
+            rms = block_rms(x.square().mean(0))
+            assert ((n - 1) / n) ** 0.5 - 1e-6 <= float(rms.min()) and float(rms.max()) <= 1 + 1e-6
+        else:  # [(w - mean) / delta scale, mean / mean scale]: the delta centered, the training mean beside it
+            expected = torch.cat([(raw - mean) / block_rms(var), (mean / block_rms(mean.square())).expand_as(raw)], -1)
+            torch.testing.assert_close(x, expected, rtol=1e-4, atol=1e-6)
+            assert float(x[..., :width].mean(0).abs().max()) < 1e-5
+        spread.append(x.shape[-1])
+        assert model.encoder.input_dim == x.shape[-1]
+        loaded, _ = load_model(save_model(model.eval(), str(tmp_path / f"{mode}_{layers}.safetensors")))
+        torch.testing.assert_close(loaded.eval().encode(params), model.encode(params))
+    assert spread == [raw.shape[-1], 2 * raw.shape[-1]]

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/weightspace_kicad.py --slice 24:8,2,4 --step points   # converts first
     .venv/bin/python benchmarks/inr2vec_diagnosis.py --data /tmp/weightspace_kicad/slice_24_8_2_4 \
-        [--runs none,tensor_scale,centered,blind,flat] [--epochs 40] [--evals 0,10,40] [--queries 512]
+        [--runs none,tensor_scale,centered,blind,flat] [--epochs 40] [--evals 0,10] [--queries 512] [--no-copies]
 
 Each run trains inr2vec at the benchmark's sizes (weightspace_kicad.method_budget) with the zoo
 core's own loop (make_optimizer, train_epoch, evaluate_epoch; no Ray, one thread) on the train
@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--evals", default="0,10")
     parser.add_argument("--queries", type=int, default=0, help="teacher queries per INR (0: the benchmark's)")
+    parser.add_argument("--no-copies", action="store_true", help="train without the augmented copies (half the rows)")
     parser.add_argument("--out", default="")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -142,15 +143,16 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         raise SystemExit(f"--runs: unknown {sorted(unknown)}; known: {NORMALIZATIONS + ENCODER_RUNS}")
     splits, class_names, _ = load_splits(uri, folder / f"points_{N_POINTS}")
-    data = open_data("weights", methods.core_job(uri, methods.Inr2vecBudget(budget["inr2vec_model"], {},
-                                                                            budget["classifier"]), "", "data").data)
+    data = open_data("weights", methods.core_job(uri, methods.Inr2vecBudget(
+        budget["inr2vec_model"], {}, budget["classifier"], train_copies=not args.no_copies), "", "data").data)
     raw = methods.raw_weights_mlp(splits, len(class_names), budget["classifier"])
     rows = [row for run in args.runs.split(",") for row in train_run(run, data, splits, len(class_names), budget, args)]
     print(table(raw, rows), flush=True)
     out = Path(args.out or folder / "inr2vec_diagnosis.json")
-    out.write_text(json.dumps({"data": uri, "rows": {k: len(s) for k, s in splits.items()}, "epochs": args.epochs,
-                               "queries": args.queries, "raw_weights": raw, "runs": rows,
-                               "budget": json.loads(json.dumps(budget, default=str))}, indent=1))
+    out.write_text(json.dumps({"data": uri, "rows": {k: len(s) for k, s in splits.items()},
+                               "train_rows": data.split_sizes()["train"], "epochs": args.epochs, "queries": args.queries,
+                               "raw_weights": raw, "runs": rows, "budget": json.loads(json.dumps(budget, default=str))},
+                              indent=1))
     log.info("wrote %s", out)
     return 0
 

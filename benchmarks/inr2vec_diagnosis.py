@@ -74,11 +74,27 @@ def scores(model, splits, classes: int, budget: dict[str, Any], with_classifier:
 
     emb = {k: embed_params(model, s.params) for k, s in splits.items()}
     result = {"probe": methods.probe(emb, splits)}
+    if not isinstance(model.encoder, FlatEncoder):
+        result["bias_row_share"] = bias_row_share(model, splits["test"].params)
     if with_classifier:
         result["accuracy"] = classification_task(
             emb["train"], splits["train"].labels, emb["test"], splits["test"].labels, classes,
             sized_for(budget["classifier"], emb["train"].shape[1]), emb["val"], splits["val"].labels)["test_accuracy"]
     return result
+
+
+@torch.no_grad()
+def bias_row_share(model, params) -> float:
+    """The share of max-pooled embedding features whose winning row is a bias row (test INRs, eval
+    mode): the stored input's bias rows are ~13x its weight rows in a SIREN."""
+    from inrzoo.zoo.inr2vec.encoder import matrix_blocks
+
+    model.eval()
+    matrices = model.normalized(model.matrices({n: p.float() for n, p in params.items()}))
+    winners = model.encoder.stages(matrices.transpose(1, 2)).argmax(dim=2)  # [K, embedding_dim] row indices
+    blocks = matrix_blocks(model.param_shapes, model.config.encoder.layers, model.in_dim)
+    bias_rows = blocks % 2 == 1  # blocks alternate: a layer's weight rows, then its bias row
+    return float(bias_rows[winners].float().mean())
 
 
 def train_run(run: str, data, splits, classes: int, budget: dict[str, Any], args) -> list[dict[str, Any]]:
@@ -109,11 +125,12 @@ def train_run(run: str, data, splits, classes: int, budget: dict[str, Any], args
 
 
 def table(raw: dict[str, Any], rows: list[dict[str, Any]]) -> str:
-    lines = ["| run | epoch | val KL | probe accuracy | classifier accuracy |", "|---|---|---|---|---|",
-             f"| raw weights | | | {raw['probe_accuracy']:.3f} | {raw['accuracy']:.3f} |"]
+    lines = ["| run | epoch | val KL | probe accuracy | classifier accuracy | features won by bias rows |",
+             "|---|---|---|---|---|---|", f"| raw weights | | | {raw['probe_accuracy']:.3f} | {raw['accuracy']:.3f} | |"]
     for r in rows:
         accuracy = f"{r['accuracy']:.3f}" if "accuracy" in r else ""
-        lines.append(f"| inr2vec {r['run']} | {r['epoch']} | {r['val_kl']:.4f} | {r['probe']:.3f} | {accuracy} |")
+        share = f"{r['bias_row_share']:.3f}" if "bias_row_share" in r else ""
+        lines.append(f"| inr2vec {r['run']} | {r['epoch']} | {r['val_kl']:.4f} | {r['probe']:.3f} | {accuracy} | {share} |")
     return "\n".join(lines)
 
 

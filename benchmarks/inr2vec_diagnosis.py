@@ -97,6 +97,20 @@ def bias_row_share(model, params) -> float:
     return float(bias_rows[winners].float().mean())
 
 
+def projection_probes(splits, arch, dim: int, seeds=(0, 1)) -> list[float]:
+    """Probe accuracy of the hidden layers' standardized weights under random Gaussian projections to
+    `dim` values: what squeezing the input into an embedding's size costs before any pooling."""
+    import weightspace_methods as methods
+
+    flat = {k: s.flat[:, methods.hidden_layer_columns(arch)] for k, s in splits.items()}
+    mean, std = flat["train"].mean(0), flat["train"].std(0).clamp_min(1e-6)
+    accuracies = []
+    for seed in seeds:
+        projection = torch.randn(mean.shape[0], dim, generator=torch.Generator().manual_seed(seed))
+        accuracies.append(methods.probe({k: ((v - mean) / std) @ projection for k, v in flat.items()}, splits))
+    return accuracies
+
+
 def train_run(run: str, data, splits, classes: int, budget: dict[str, Any], args) -> list[dict[str, Any]]:
     from inrzoo.zoo.core.loop import evaluate_epoch, make_optimizer, set_epoch_lr, train_epoch
     from inrzoo.zoo.core.model import StepContext
@@ -126,7 +140,9 @@ def train_run(run: str, data, splits, classes: int, budget: dict[str, Any], args
 
 def table(raw: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     lines = ["| run | epoch | val KL | probe accuracy | classifier accuracy | features won by bias rows |",
-             "|---|---|---|---|---|---|", f"| raw weights | | | {raw['probe_accuracy']:.3f} | {raw['accuracy']:.3f} | |"]
+             "|---|---|---|---|---|---|", f"| raw weights | | | {raw['probe_accuracy']:.3f} | {raw['accuracy']:.3f} | |",
+             "| raw hidden weights, random projections to the embedding size | | | "
+             + " / ".join(f"{a:.3f}" for a in raw["projection_probes"]) + " | | |"]
     for r in rows:
         accuracy = f"{r['accuracy']:.3f}" if "accuracy" in r else ""
         share = f"{r['bias_row_share']:.3f}" if "bias_row_share" in r else ""
@@ -159,10 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(args.runs.split(",")) - set(NORMALIZATIONS) - set(ENCODER_RUNS)
     if unknown:
         raise SystemExit(f"--runs: unknown {sorted(unknown)}; known: {NORMALIZATIONS + ENCODER_RUNS}")
-    splits, class_names, _ = load_splits(uri, folder / f"points_{N_POINTS}")
+    splits, class_names, arch = load_splits(uri, folder / f"points_{N_POINTS}")
     data = open_data("weights", methods.core_job(uri, methods.Inr2vecBudget(
         budget["inr2vec_model"], {}, budget["classifier"], train_copies=not args.no_copies), "", "data").data)
     raw = methods.raw_weights_mlp(splits, len(class_names), budget["classifier"])
+    raw["projection_probes"] = projection_probes(splits, arch, budget["inr2vec_model"]["encoder"]["embedding_dim"])
     rows = [row for run in args.runs.split(",") for row in train_run(run, data, splits, len(class_names), budget, args)]
     print(table(raw, rows), flush=True)
     out = Path(args.out or folder / "inr2vec_diagnosis.json")

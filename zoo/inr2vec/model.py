@@ -79,7 +79,9 @@ class Inr2vec(ZooModel):
         raise ValueError(f"encoder.input_normalization {mode!r} is not one of none, standardize, tensor_scale, centered")
 
     def _block_rms(self, squares: Tensor) -> Tensor:
-        """[rows, H] mean squares per entry -> [rows, 1]: the root mean over each row's tensor."""
+        """[rows, H] mean squares per entry -> [rows, 1]: the root mean over each row's tensor.
+        Derived from the buffers at each call (a [rows, H] sum, small beside the encoder) so that a
+        loaded model file needs no state beyond the mean and the deviation."""
         blocks = self.input_blocks
         count = int(blocks.max()) + 1
         sums = squares.new_zeros(count).index_add_(0, blocks, squares.sum(1))

@@ -101,13 +101,15 @@ def projection_probes(splits, arch, dim: int, seeds=(0, 1)) -> list[float]:
     """Probe accuracy of the hidden layers' standardized weights under random Gaussian projections to
     `dim` values: what squeezing the input into an embedding's size costs before any pooling."""
     import weightspace_methods as methods
+    from inrzoo.zoo.tasks.embedding import standardize
 
-    flat = {k: s.flat[:, methods.hidden_layer_columns(arch)] for k, s in splits.items()}
-    mean, std = flat["train"].mean(0), flat["train"].std(0).clamp_min(1e-6)
+    columns = methods.hidden_layer_columns(arch)
+    names = list(splits)
+    scaled = dict(zip(names, standardize(*(splits[k].flat[:, columns] for k in names))))  # first: train
     accuracies = []
     for seed in seeds:
-        projection = torch.randn(mean.shape[0], dim, generator=torch.Generator().manual_seed(seed))
-        accuracies.append(methods.probe({k: ((v - mean) / std) @ projection for k, v in flat.items()}, splits))
+        projection = torch.randn(len(columns), dim, generator=torch.Generator().manual_seed(seed))
+        accuracies.append(methods.probe({k: v @ projection for k, v in scaled.items()}, splits))
     return accuracies
 
 

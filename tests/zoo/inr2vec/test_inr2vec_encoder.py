@@ -148,7 +148,7 @@ def test_tensor_scale_and_centered_inputs_put_every_tensor_at_unit_scale_and_sur
     data = weight_data(write_dataset(str(tmp_path / "d.zarr"), arch, params, labels).uri)
     train_params = [batch.params for batch in data.batches("train", 64)]
     blocks = matrix_blocks(arch.param_shapes(), layers)
-    spread = []
+    widths = []
     for mode in ("tensor_scale", "centered"):
         config = tiny_config()
         config.encoder = replace(config.encoder, input_normalization=mode, layers=layers)
@@ -172,8 +172,8 @@ def test_tensor_scale_and_centered_inputs_put_every_tensor_at_unit_scale_and_sur
             expected = torch.cat([(raw - mean) / block_rms(var), (mean / block_rms(mean.square())).expand_as(raw)], -1)
             torch.testing.assert_close(x, expected, rtol=1e-4, atol=1e-6)
             assert float(x[..., :width].mean(0).abs().max()) < 1e-5
-        spread.append(x.shape[-1])
+        widths.append(x.shape[-1])
         assert model.encoder.input_dim == x.shape[-1]
         loaded, _ = load_model(save_model(model.eval(), str(tmp_path / f"{mode}_{layers}.safetensors")))
         torch.testing.assert_close(loaded.eval().encode(params), model.encode(params))
-    assert spread == [raw.shape[-1], 2 * raw.shape[-1]]
+    assert widths == [raw.shape[-1], 2 * raw.shape[-1]]

@@ -9,7 +9,8 @@ from setuptools import Extension, find_packages, setup
 # No -march=native: the library must run on every node of a cluster image built elsewhere.
 nearest = Extension(
     "inrzoo.geometry._nearest",
-    sources=["platform/inrzoo/geometry/nearest_build.c", "platform/inrzoo/geometry/nearest_query.c"],
+    sources=["platform/inrzoo/geometry/nearest_build.c", "platform/inrzoo/geometry/nearest_query.c",
+             "platform/inrzoo/geometry/morton.c"],
     depends=["platform/inrzoo/geometry/nearest.h"],
     extra_compile_args=["-O3", "-std=c99", "-fno-math-errno"],
     libraries=["m"],

@@ -219,6 +219,21 @@ def test_spatial_order_is_a_coherent_permutation():
     assert step < 0.1 * np.linalg.norm(np.diff(points, axis=0), axis=1).mean()
 
 
+@pytest.mark.skipif(not g.nearest.available(), reason="needs the compiled library")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_morton_order_equals_the_numpy_one(dtype, monkeypatch):
+    from inrzoo.geometry import blocks
+
+    rng = np.random.default_rng(3)
+    points = rng.normal(size=(30_000, 3)).astype(dtype)
+    points[10_000:12_000] = points[:2_000]  # ties: the stable order keeps them in input order
+    points[500] = [1e3, -1e3, 0]  # one far point squeezes the rest into few cells
+    compiled = blocks.spatial_order(points)
+    monkeypatch.setattr(blocks.nearest, "morton_order", lambda *args: None)
+    np.testing.assert_array_equal(compiled, blocks.spatial_order(points))
+    np.testing.assert_array_equal(blocks.spatial_order(points[:1]), [0])
+
+
 def test_mesh_index_is_cached_and_shapes_pickle():
     import pickle
 

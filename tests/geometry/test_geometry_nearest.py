@@ -178,7 +178,8 @@ def test_libigl_fallback_gives_the_same_fields(monkeypatch):
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
 def test_c_code_is_clean_under_address_and_undefined_behavior_sanitizers(tmp_path):
     binary = tmp_path / "nearest_sanitized"
-    sources = [Path(__file__).with_name("nearest_sanitized.c"), SOURCES / "nearest_build.c", SOURCES / "nearest_query.c"]
+    sources = [Path(__file__).with_name("nearest_sanitized.c"), SOURCES / "nearest_build.c", SOURCES / "nearest_query.c",
+               SOURCES / "morton.c"]
     subprocess.run(["gcc", "-g", "-O1", "-std=c99", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
                     f"-I{SOURCES}", *map(str, sources), "-lm", "-o", str(binary)], check=True)
     result = subprocess.run([str(binary)], capture_output=True, text=True, env={"ASAN_OPTIONS": "detect_leaks=1"})

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import nearest
+
 MORTON_BITS = 10  # 3 x 10 bits fit a uint32 key; 1024 cells per axis is fine enough for cache reuse
 SMALL = 4096  # below this, sorting costs more than it saves
 
@@ -23,7 +25,12 @@ def _interleave(cell: np.ndarray) -> np.ndarray:
 
 
 def spatial_order(points: np.ndarray) -> np.ndarray:
-    """Permutation visiting the points along a Morton curve of their bounding box."""
+    """Permutation visiting the points along a Morton curve of their bounding box: the stable
+    order of their keys, from the compiled library where it loaded (same keys, same order, several
+    times faster), else from numpy."""
+    compiled = nearest.morton_order(points)
+    if compiled is not None:
+        return compiled
     low = points.min(axis=0).astype(np.float64)
     size = float((points.max(axis=0) - low).max()) or 1.0
     cells = (1 << MORTON_BITS) - 1

@@ -51,6 +51,7 @@ void *nearest_build(const double *vertices, const int64_t *faces, int64_t face_c
 void nearest_free(void *handle);
 void nearest_query(const void *handle, const double *points, int64_t count, double *squared,
                    double *closest, int64_t *face);
+int nearest_morton_order(const void *points, int is_double, int64_t count, int64_t *order);
 int64_t nearest_link_anchors(const double *points, const double *distance, int64_t count, double relative,
                              double slack, int64_t *anchor);
 

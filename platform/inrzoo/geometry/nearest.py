@@ -49,6 +49,8 @@ def _library() -> ctypes.CDLL | None:
     lib.nearest_query.restype = None
     lib.nearest_link_anchors.argtypes = [_DOUBLES, _DOUBLES, ctypes.c_int64, ctypes.c_double, ctypes.c_double, _INT64]
     lib.nearest_link_anchors.restype = ctypes.c_int64
+    lib.nearest_morton_order.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int64, _INT64]
+    lib.nearest_morton_order.restype = ctypes.c_int
     return lib
 
 
@@ -143,3 +145,17 @@ def link_anchors(points: np.ndarray, distance: np.ndarray, slack: float) -> np.n
     anchor = np.empty(len(points), dtype=np.int64)
     lib.nearest_link_anchors(points, distance, len(points), RELATIVE_SLACK, float(slack), anchor)
     return anchor
+
+
+def morton_order(points: np.ndarray) -> np.ndarray | None:
+    """The stable order of the points' Morton keys as blocks.spatial_order defines them, or None
+    where the compiled library, or a float32/float64 C-contiguous [N, 3] array under 2^32 points,
+    is missing."""
+    lib = _library()
+    if (lib is None or points.dtype not in (np.float32, np.float64) or not points.flags.c_contiguous
+            or points.ndim != 2 or points.shape[1] != 3 or len(points) >= 2**32):
+        return None
+    order = np.empty(len(points), dtype=np.int64)
+    if not lib.nearest_morton_order(points.ctypes.data, points.dtype == np.float64, len(points), order):
+        raise MemoryError(f"morton_order: out of memory ordering {len(points):,} points")
+    return order

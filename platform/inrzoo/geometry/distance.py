@@ -8,8 +8,8 @@ duplicated faces, and on meshes whose orientation is flipped as a whole.
 
 On a closed mesh (every directed edge matched by its reverse: a 2-cycle, whatever its
 self-intersections) w is an integer, constant on each connected piece of the complement of the
-surface. A point inside the surface-free ball of an earlier point (radius: its distance) then
-shares that point's sign, so w is only evaluated at the points that start a new ball (my
+surface. A point whose surface-free ball (radius: its distance) overlaps that of an earlier point
+then shares that point's sign, so w is only evaluated at the points whose ball overlaps none (my
 choice of shortcut; with the exact w the result is identical, and the tests find no point where
 the fast w disagrees with it either). Open meshes get w at every point. Point clouds: UDF and
 its gradient from a KD-tree. Voxels: occupancy by lookup. Queries run in blocks so memory stays

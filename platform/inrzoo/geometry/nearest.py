@@ -134,8 +134,8 @@ RELATIVE_SLACK = 1e-6
 
 
 def link_anchors(points: np.ndarray, distance: np.ndarray, slack: float) -> np.ndarray:
-    """anchor [N]: for each point (in the given order), the earlier point whose surface-free ball
-    it shares (itself where none): on a closed mesh both have the same winding number. `slack`
+    """anchor [N]: for each point (in the given order), an earlier point whose surface-free ball
+    overlaps its own (itself where none): on a closed mesh both have the same winding number. `slack`
     (a length, on top of RELATIVE_SLACK) absorbs the rounding of the closest-point computation."""
     lib = _library()
     if lib is None:

@@ -1,7 +1,8 @@
 /* Exact closest points on a triangle mesh: a bounding-volume hierarchy over the triangles
  * (binned surface-area heuristic, collapsed into 4-wide nodes), queried point by point with a
  * depth-first, nearest-child-first traversal. Plain C with no Python API: built by setup.py,
- * loaded through ctypes by nearest.py. nearest_build.c builds the tree, nearest_query.c queries it.
+ * loaded through ctypes by nearest.py. nearest_build.c builds the tree, nearest_query.c queries it,
+ * morton.c puts the queries in spatial order.
  *
  * Why not libigl's AABB: its queries start every point from an infinite bound. Queries here
  * arrive in spatial (Morton) order, so the previous point's closest triangle gives each point a

@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/weightspace_kicad.py --slice 24:8,2,4 --step points   # converts first
     .venv/bin/python benchmarks/inr2vec_diagnosis.py --data /tmp/weightspace_kicad/slice_24_8_2_4 \
         [--runs none,tensor_scale,centered,blind,flat] [--epochs 40] [--evals 0,10] [--queries 512] [--no-copies]
+        [--lr 1e-3] [--train-parts 0.5]
 
 Each run trains inr2vec at the benchmark's sizes (weightspace_kicad.method_budget) with the zoo
 core's own loop (make_optimizer, train_epoch, evaluate_epoch; no Ray, one thread) on the train
@@ -49,7 +50,7 @@ class FlatEncoder(nn.Module):
         return torch.zeros_like(out) if self.blind else out
 
 
-def build(run: str, data, budget: dict[str, Any], queries: int, epochs: int):
+def build(run: str, data, budget: dict[str, Any], queries: int, epochs: int, lr: float = 0.0):
     import weightspace_methods as methods
     from inrzoo.zoo.core.ray_train import build_model
 
@@ -57,6 +58,8 @@ def build(run: str, data, budget: dict[str, Any], queries: int, epochs: int):
     encoder = dict(section["encoder"], input_normalization=run if run in NORMALIZATIONS else "none")
     section.update(encoder=encoder, teacher={**section.get("teacher", {}), "num_queries": queries})
     train = {**budget["inr2vec_train"], "epochs": epochs}
+    if lr:  # the thesis' constant rate (the budget's) unless asked
+        train["optimizer"] = {**train["optimizer"], "lr": lr}
     cfg = methods.core_job(data.section.uri, methods.Inr2vecBudget(section, train, budget["classifier"]), "", run)
     torch.manual_seed(cfg.train.seed)
     model = build_model(cfg, data)
@@ -65,6 +68,20 @@ def build(run: str, data, budget: dict[str, Any], queries: int, epochs: int):
         model.encoder = FlatEncoder(rows, width, model.embedding_dim, blind=run == "blind")
     model.prepare(data)
     return model, cfg
+
+
+def keep_train_parts(data, fraction: float) -> None:
+    """Trains on `fraction` of the train split's parts (with their augmented copies): every part whose
+    rank among the sorted part ids falls in the kept share, so each class keeps about that share."""
+    from inrzoo.zoo.core.weights import source_ids
+
+    train = data.views["train"]
+    parts = source_ids(train.columns["id"][train.rows])
+    ranks = {part: rank for rank, part in enumerate(sorted(set(parts)))}
+    kept_parts = {part for part, rank in ranks.items() if (rank * fraction) % 1 + fraction > 1 - 1e-9}
+    kept = [row for row, part in zip(train.rows, parts) if part in kept_parts]
+    data.views["train"] = train.select(kept)
+    log.info("training on %d of %d train rows (%d of %d parts)", len(kept), len(train.rows), len(kept_parts), len(ranks))
 
 
 def scores(model, splits, classes: int, budget: dict[str, Any], with_classifier: bool) -> dict[str, Any]:
@@ -117,7 +134,7 @@ def train_run(run: str, data, splits, classes: int, budget: dict[str, Any], args
     from inrzoo.zoo.core.loop import evaluate_epoch, make_optimizer, set_epoch_lr, train_epoch
     from inrzoo.zoo.core.model import StepContext
 
-    model, cfg = build(run, data, budget, args.queries, args.epochs)
+    model, cfg = build(run, data, budget, args.queries, args.epochs, args.lr)
     optimizer = make_optimizer(model, cfg.train.optimizer)
     device, started, rows = torch.device("cpu"), time.time(), []
     evals = sorted({int(e) for e in args.evals.split(",")} | {args.epochs})
@@ -159,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--evals", default="0,10")
     parser.add_argument("--queries", type=int, default=0, help="teacher queries per INR (0: the benchmark's)")
+    parser.add_argument("--lr", type=float, default=0.0, help="AdamW's learning rate (0: the benchmark's, the thesis' 1e-4)")
+    parser.add_argument("--train-parts", type=float, default=1.0,
+                        help="train on this fraction of the train parts (with their copies): the data-size trend")
     parser.add_argument("--no-copies", action="store_true", help="train without the augmented copies (half the rows)")
     parser.add_argument("--out", default="")
     args = parser.parse_args(argv)
@@ -180,13 +200,15 @@ def main(argv: list[str] | None = None) -> int:
     splits, class_names, arch = load_splits(uri, folder / f"points_{N_POINTS}")
     data = open_data("weights", methods.core_job(uri, methods.Inr2vecBudget(
         budget["inr2vec_model"], {}, budget["classifier"], train_copies=not args.no_copies), "", "data").data)
+    if args.train_parts < 1:
+        keep_train_parts(data, args.train_parts)
     raw = methods.raw_weights_mlp(splits, len(class_names), budget["classifier"])
     raw["projection_probes"] = projection_probes(splits, arch, budget["inr2vec_model"]["encoder"]["embedding_dim"])
     rows = [row for run in args.runs.split(",") for row in train_run(run, data, splits, len(class_names), budget, args)]
     print(table(raw, rows), flush=True)
     out = Path(args.out or folder / "inr2vec_diagnosis.json")
     out.write_text(json.dumps({"data": uri, "rows": {k: len(s) for k, s in splits.items()},
-                               "train_rows": data.split_sizes()["train"], "epochs": args.epochs, "queries": args.queries,
+                               "train_rows": data.split_sizes()["train"], "train_parts": args.train_parts, "lr": args.lr, "epochs": args.epochs, "queries": args.queries,
                                "raw_weights": raw, "runs": rows, "budget": json.loads(json.dumps(budget, default=str))},
                               indent=1))
     log.info("wrote %s", out)

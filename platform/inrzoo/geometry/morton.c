@@ -40,9 +40,9 @@ int nearest_morton_order(const void *points, int is_double, int64_t count, int64
     for (int a = 0; a < 3; a++) size = high[a] - low[a] > size ? high[a] - low[a] : size;
     double factor = CELLS / (size > 0 ? size : 1.0);
     /* (key << 32 | index): sorting by the key's digits keeps equal keys in index order */
-    uint64_t *packed = malloc(sizeof(uint64_t) * 2 * (size_t)count);
-    if (!packed) return 0;
-    uint64_t *spare = packed + count;
+    uint64_t *buffer = malloc(sizeof(uint64_t) * 2 * (size_t)count);
+    if (!buffer) return 0;
+    uint64_t *packed = buffer, *spare = buffer + count;
     int64_t histogram[3][1u << BITS] = {{0}};
     for (int64_t i = 0; i < count; i++) {
         uint64_t key = 0;
@@ -67,6 +67,6 @@ int nearest_morton_order(const void *points, int is_double, int64_t count, int64
         spare = swap;
     }
     for (int64_t i = 0; i < count; i++) order[i] = (int64_t)(packed[i] & 0xFFFFFFFFu);
-    free(packed < spare ? packed : spare); /* the allocation's start: the lower of the two halves */
+    free(buffer);
     return 1;
 }

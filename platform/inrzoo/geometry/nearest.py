@@ -156,6 +156,6 @@ def morton_order(points: np.ndarray) -> np.ndarray | None:
             or points.ndim != 2 or points.shape[1] != 3 or len(points) >= 2**32):
         return None
     order = np.empty(len(points), dtype=np.int64)
-    if not lib.nearest_morton_order(points.ctypes.data, points.dtype == np.float64, len(points), order):
+    if not lib.nearest_morton_order(points.ctypes.data, int(points.dtype == np.float64), len(points), order):
         raise MemoryError(f"morton_order: out of memory ordering {len(points):,} points")
     return order

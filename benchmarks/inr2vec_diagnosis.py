@@ -81,7 +81,8 @@ def keep_train_parts(data, fraction: float) -> None:
     kept_parts = {part for part, rank in ranks.items() if (rank * fraction) % 1 + fraction > 1 - 1e-9}
     kept = [row for row, part in zip(train.rows, parts) if part in kept_parts]
     data.views["train"] = train.select(kept)
-    log.info("training on %d of %d train rows (%d of %d parts)", len(kept), len(train.rows), len(kept_parts), len(ranks))
+    log.info("training on %d of %d train rows (%d of %d parts)", len(kept), len(train.rows), len(kept_parts),
+             len(ranks))
 
 
 def scores(model, splits, classes: int, budget: dict[str, Any], with_classifier: bool) -> dict[str, Any]:
@@ -176,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--evals", default="0,10")
     parser.add_argument("--queries", type=int, default=0, help="teacher queries per INR (0: the benchmark's)")
-    parser.add_argument("--lr", type=float, default=0.0, help="AdamW's learning rate (0: the benchmark's, the thesis' 1e-4)")
+    parser.add_argument("--lr", type=float, default=0.0,
+                        help="AdamW's learning rate (0: the benchmark's, the thesis' 1e-4)")
     parser.add_argument("--train-parts", type=float, default=1.0,
                         help="train on this fraction of the train parts (with their copies): the data-size trend")
     parser.add_argument("--no-copies", action="store_true", help="train without the augmented copies (half the rows)")
@@ -208,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(raw, rows), flush=True)
     out = Path(args.out or folder / "inr2vec_diagnosis.json")
     out.write_text(json.dumps({"data": uri, "rows": {k: len(s) for k, s in splits.items()},
-                               "train_rows": data.split_sizes()["train"], "train_parts": args.train_parts, "lr": args.lr, "epochs": args.epochs, "queries": args.queries,
+                               "train_rows": data.split_sizes()["train"], "train_parts": args.train_parts,
+                               "lr": args.lr, "epochs": args.epochs, "queries": args.queries,
                                "raw_weights": raw, "runs": rows, "budget": json.loads(json.dumps(budget, default=str))},
                               indent=1))
     log.info("wrote %s", out)

@@ -17,6 +17,7 @@ int main(void) {
         int64_t *f = malloc(sizeof(int64_t) * 3 * nf), *face = malloc(sizeof(int64_t) * np);
         int64_t *anchor = malloc(sizeof(int64_t) * np), *order = malloc(sizeof(int64_t) * np);
         char *seen = calloc(np, 1);
+        float *p32 = malloc(sizeof(float) * 3 * np);
         for (int i = 0; i < 3 * nv; i++) v[i] = trial % 7 == 0 ? 0.5 : uniform(); /* all coincident */
         for (int i = 0; i < 3 * nf; i++) f[i] = rand() % nv;
         if (trial % 5 == 0)
@@ -32,12 +33,17 @@ int main(void) {
                 printf("trial %d point %d: bad answer\n", trial, i);
                 return 1;
             }
-        if (!nearest_morton_order(p, trial % 2, trial % 3 ? np : 1, order)) { printf("morton failed\n"); return 1; }
-        for (int i = 0; i < (trial % 3 ? np : 1); i++) { /* a permutation (float32 trials read the first half as floats) */
+        for (int i = 0; i < 3 * np; i++) p32[i] = (float)p[i];
+        int ordered = trial % 3 ? np : 1; /* every third trial orders a single point */
+        if (!nearest_morton_order(trial % 2 ? (void *)p : (void *)p32, trial % 2, ordered, order)) {
+            printf("morton failed\n");
+            return 1;
+        }
+        for (int i = 0; i < ordered; i++) { /* a permutation */
             if (order[i] < 0 || order[i] >= np || seen[order[i]]++) { printf("trial %d: bad order\n", trial); return 1; }
         }
         nearest_free(tree);
-        free(v); free(p); free(squared); free(closest); free(f); free(face); free(anchor); free(order); free(seen);
+        free(v); free(p); free(squared); free(closest); free(f); free(face); free(anchor); free(order); free(seen); free(p32);
     }
     printf("ok\n");
     return 0;

@@ -181,8 +181,9 @@ def test_c_code_is_clean_under_address_and_undefined_behavior_sanitizers(tmp_pat
     binary = tmp_path / "nearest_sanitized"
     sources = [Path(__file__).with_name("nearest_sanitized.c"), SOURCES / "nearest_build.c", SOURCES / "nearest_query.c",
                SOURCES / "morton.c"]
-    subprocess.run(["gcc", "-g", "-O1", "-std=c99", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-                    f"-I{SOURCES}", *map(str, sources), "-lm", "-o", str(binary)], check=True)
+    subprocess.run(["gcc", "-g", "-O1", "-std=c99", "-fsanitize=address,undefined,float-cast-overflow",
+                    "-fno-sanitize-recover=all", f"-I{SOURCES}", *map(str, sources), "-lm", "-o", str(binary)],
+                   check=True)
     result = subprocess.run([str(binary)], capture_output=True, text=True, env={"ASAN_OPTIONS": "detect_leaks=1"})
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stdout + result.stderr
 

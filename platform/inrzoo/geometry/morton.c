@@ -48,7 +48,7 @@ int nearest_morton_order(const void *points, int is_double, int64_t count, int64
         uint64_t key = 0;
         for (int a = 0; a < 3; a++) {
             double c = (coordinate(points, is_double, 3 * i + a) - low[a]) * factor; /* numpy's clip, then truncation */
-            c = c < 0 ? 0 : (c > CELLS ? CELLS : c);
+            c = c >= 0 ? (c > CELLS ? CELLS : c) : 0; /* NaN (callers reject it) to 0, never an undefined cast */
             key |= spread((uint32_t)c) << a;
         }
         for (int pass = 0; pass < 3; pass++) histogram[pass][(key >> (BITS * pass)) & CELLS]++;

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,9 @@ def keep_train_parts(data, fraction: float) -> None:
     train = data.views["train"]
     parts = source_ids(train.columns["id"][train.rows])
     ranks = {part: rank for rank, part in enumerate(sorted(set(parts)))}
-    kept_parts = {part for part, rank in ranks.items() if (rank * fraction) % 1 + fraction > 1 - 1e-9}
+    # rank r is kept when floor((r + 1) f) steps up: f of every run of ranks, spread evenly
+    kept_parts = {part for part, rank in ranks.items()
+                  if math.floor((rank + 1) * fraction) > math.floor(rank * fraction)}
     kept = [row for row, part in zip(train.rows, parts) if part in kept_parts]
     data.views["train"] = train.select(kept)
     log.info("training on %d of %d train rows (%d of %d parts)", len(kept), len(train.rows), len(kept_parts),

@@ -47,8 +47,9 @@ log = logging.getLogger("weightspace_kicad")
 # No Chamfer check (eval.chamfer=none; the surface error stays): at this budget it cost 8x the
 # fit (profiled on 16 parts, 32 rows: level-set Chamfer 3.3 s per row, fit 0.4 s), and the table
 # uses only the surface error of the conversion.
+INR_WIDTH = 64  # hidden units of the SIREN's 4 layers (--inr-width: 128 tests whether wider INRs favour inr2vec)
 CONVERT_BUDGET = [
-    "fit.arch.hidden=[64,64,64,64]", "fit.max_steps=100", "fit.batch_size=2048", "fit.optimizer.lr=0.001",
+    f"fit.arch.hidden=[{','.join([str(INR_WIDTH)] * 4)}]", "fit.max_steps=100", "fit.batch_size=2048", "fit.optimizer.lr=0.001",
     "sampler.options={counts: [8000, 6000, 1000], n_uniform: 1000, n_base: 5000}", "eval.surface_points=2000",
     "eval.chamfer=none",
     "output.chunk_rows=8", "augment.copies=1", "augment.jitter=0.005", "tracking.enabled=false",
@@ -113,19 +114,25 @@ INR2VEC_VARIANTS = {
 ABLATIONS = ("raw_mlp_hidden", "raw_mlp_unscaled", "inr2vec_untrained", *[k for k in INR2VEC_VARIANTS if k != "inr2vec"])
 
 
-def convert_config(models: Path, split_file: Path, uri: str, executor: str) -> list[str]:
+def convert_budget(width: int = INR_WIDTH) -> list[str]:
+    """CONVERT_BUDGET with SIRENs `width` units wide."""
+    hidden = f"fit.arch.hidden=[{','.join([str(width)] * 4)}]"
+    return [hidden if item.startswith("fit.arch.hidden=") else item for item in CONVERT_BUDGET]
+
+
+def convert_config(models: Path, split_file: Path, uri: str, executor: str, width: int = INR_WIDTH) -> list[str]:
     return [f"source.uri={models}", "source.collection=kicad", f"source.options={{split_file: {split_file}}}",
             f"output.uri={uri}", f"runtime.executor={executor}",
             # round robin over the libraries: a conversion stopped part-way still covers every class
-            "runtime.schedule=labels", *CONVERT_BUDGET]
+            "runtime.schedule=labels", *convert_budget(width)]
 
 
-def convert(models: Path, split_file: Path, out: Path, executor: str) -> tuple[str, dict[str, Any]]:
+def convert(models: Path, split_file: Path, out: Path, executor: str, width: int = INR_WIDTH) -> tuple[str, dict[str, Any]]:
     from inrzoo.pipeline import convert as run_convert, load_convert_config
     from inrzoo.pipeline.report import summary_table
 
     uri = str(out / "kicad_inr2vec.zarr")
-    overrides = convert_config(models, split_file, uri, executor)
+    overrides = convert_config(models, split_file, uri, executor, width)
     log.info("convert: %s", " ".join(overrides))
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     # The machine is shared: Ray's memory monitor kills this job's workers when *other* processes
@@ -148,12 +155,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="training budget of the methods (default: quick with --quick, else full)")
     parser.add_argument("--step", choices=["data", "convert", "points", "methods", "all"], default="all")
     parser.add_argument("--executor", choices=["ray", "local"], default="ray")
+    parser.add_argument("--inr-width", type=int, default=INR_WIDTH,
+                        help=f"hidden units of the converted SIRENs (default {INR_WIDTH}); another width gets its own "
+                             "folder and results file (suffix _w<width>)")
     parser.add_argument("--methods", default=",".join(METHODS),
                         help="comma-separated subset of " + ",".join(METHODS + ABLATIONS) + ", or 'ablations'")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     chosen_slice = parse_slice(QUICK if args.quick else args.slice)
     name = "quick" if args.quick else ("slice_" + "_".join(map(str, chosen_slice)) if chosen_slice else "full")
+    if args.inr_width != INR_WIDTH:
+        name += f"_w{args.inr_width}"
     out = Path(args.out) / name
     out.mkdir(parents=True, exist_ok=True)
 
@@ -171,10 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     from inrzoo.pipeline import load_convert_config
 
     uri = str(out / "kicad_inr2vec.zarr")
-    cfg = load_convert_config(str(REPO / "jobs/configs/inr2vec.yaml"), convert_config(models, split_file, uri, "local"))
+    cfg = load_convert_config(str(REPO / "jobs/configs/inr2vec.yaml"), convert_config(models, split_file, uri, "local",
+                                                                                         args.inr_width))
     if args.step in ("convert", "all"):
         with timed(out, "convert") as record:
-            record.update(convert(models, split_file, out, args.executor)[1])
+            record.update(convert(models, split_file, out, args.executor, args.inr_width)[1])
     if args.step in ("points", "all"):
         from weightspace_inputs import surface_points
 
@@ -185,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         results = run_methods(uri, out / f"points_{N_POINTS}", budget, args.methods.split(","),
                               out / "ray_results", split["checksum"])
         write_results(results, split, package, name, json.loads((out / TIMINGS).read_text())
-                      if (out / TIMINGS).exists() else {})
+                      if (out / TIMINGS).exists() else {}, convert_budget(args.inr_width))
     return 0
 
 
@@ -350,7 +363,7 @@ def table(results: dict[str, Any]) -> str:
 
 
 def write_results(results: dict[str, Any], split: dict[str, Any], package: dict[str, str], name: str,
-                  timings: dict[str, Any]) -> None:
+                  timings: dict[str, Any], budget: list[str]) -> None:
     """Write (or update: methods run in separate invocations are merged when they saw the same rows
     at the same budget)."""
     path = RESULTS / ("weightspace_kicad.json" if name == "full" else f"weightspace_kicad_{name}.json")
@@ -365,13 +378,14 @@ def write_results(results: dict[str, Any], split: dict[str, Any], package: dict[
                 results[section] = {**previous.get(section, {}), **results[section]}
         elif previous:
             log.info("%s: earlier results were on other rows or another budget; replaced", path)
-        _describe(results, split, package, timings)
+        _describe(results, split, package, timings, budget)
         path.write_text(json.dumps(results, indent=1, default=str) + "\n")
     print(table(results), flush=True)
     print(f"written: {path}", flush=True)
 
 
-def _describe(results: dict[str, Any], split: dict[str, Any], package: dict[str, str], timings: dict[str, Any]) -> None:
+def _describe(results: dict[str, Any], split: dict[str, Any], package: dict[str, str], timings: dict[str, Any],
+              budget: list[str]) -> None:
     from collections import Counter
 
     results.update({
@@ -379,7 +393,7 @@ def _describe(results: dict[str, Any], split: dict[str, Any], package: dict[str,
         # the committed split; "used" (above) is what the converted rows cover
         "split_parts": dict(Counter(p["split"] for p in split["parts"])),
         "split_parts_per_class": dict(Counter(p["label"] for p in split["parts"])),
-        "convert_budget": CONVERT_BUDGET, "timings": timings,
+        "convert_budget": budget, "timings": timings,
     })
 
 

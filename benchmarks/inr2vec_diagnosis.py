@@ -59,7 +59,7 @@ def build(run: str, data, budget: dict[str, Any], queries: int, epochs: int, lr:
     encoder = dict(section["encoder"], input_normalization=run if run in NORMALIZATIONS else "none")
     section.update(encoder=encoder, teacher={**section.get("teacher", {}), "num_queries": queries})
     train = {**budget["inr2vec_train"], "epochs": epochs}
-    if lr:  # the thesis' constant rate (the budget's) unless asked
+    if lr:  # the budget's constant rate unless asked
         train["optimizer"] = {**train["optimizer"], "lr": lr}
     cfg = methods.core_job(data.section.uri, methods.Inr2vecBudget(section, train, budget["classifier"]), "", run)
     torch.manual_seed(cfg.train.seed)
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--evals", default="0,10")
     parser.add_argument("--queries", type=int, default=0, help="teacher queries per INR (0: the benchmark's)")
     parser.add_argument("--lr", type=float, default=0.0,
-                        help="AdamW's learning rate (0: the benchmark's, the thesis' 1e-4)")
+                        help="AdamW's learning rate (0: the benchmark's, 1e-3; the thesis': 1e-4)")
     parser.add_argument("--train-parts", type=float, default=1.0,
                         help="train on this fraction of the train parts (with their copies): the data-size trend")
     parser.add_argument("--no-copies", action="store_true", help="train without the augmented copies (half the rows)")

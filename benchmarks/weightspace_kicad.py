@@ -50,7 +50,8 @@ log = logging.getLogger("weightspace_kicad")
 INR_WIDTH = 64  # hidden units of the SIREN's 4 layers (--inr-width: 128 tests whether wider INRs favour inr2vec)
 FIT_STEPS = 100  # --fit-steps: whether weights further from the shared init favour inr2vec
 CONVERT_BUDGET = [
-    f"fit.arch.hidden=[{','.join([str(INR_WIDTH)] * 4)}]", f"fit.max_steps={FIT_STEPS}", "fit.batch_size=2048", "fit.optimizer.lr=0.001",
+    f"fit.arch.hidden=[{','.join([str(INR_WIDTH)] * 4)}]", f"fit.max_steps={FIT_STEPS}", "fit.batch_size=2048",
+    "fit.optimizer.lr=0.001",
     "sampler.options={counts: [8000, 6000, 1000], n_uniform: 1000, n_base: 5000}", "eval.surface_points=2000",
     "eval.chamfer=none",
     "output.chunk_rows=8", "augment.copies=1", "augment.jitter=0.005", "tracking.enabled=false",
@@ -203,8 +204,9 @@ def main(argv: list[str] | None = None) -> int:
         with timed(out, "points"):
             surface_points(cfg, out, N_POINTS)
     if args.step in ("methods", "all"):
-        results = run_methods(uri, out / f"points_{N_POINTS}", method_budget(args.budget or ("quick" if chosen_slice else "full")),
-                              args.methods.split(","), out / "ray_results", split["checksum"])
+        training = method_budget(args.budget or ("quick" if chosen_slice else "full"))
+        results = run_methods(uri, out / f"points_{N_POINTS}", training, args.methods.split(","),
+                              out / "ray_results", split["checksum"])
         write_results(results, split, package, name, json.loads((out / TIMINGS).read_text())
                       if (out / TIMINGS).exists() else {}, budget)
     return 0

@@ -62,11 +62,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--gpu", action="store_true")
     parser.add_argument("--skip-convert", action="store_true", help="use the zoo as it is")
     parser.add_argument("--epochs", type=int, default=0, help="override the budget's train.epochs")
+    parser.add_argument("overrides", nargs="*", help="more job overrides (key=value), applied after the budget")
     args = parser.parse_args(argv)
     if not args.skip_convert:
         convert_zoo(args.zoo, Path(args.data))
     budget = (GPU_BUDGET if args.gpu else CPU_BUDGET) + ([f"train.epochs={args.epochs}"] if args.epochs else [])
-    overrides = [f"data.uri={args.zoo}", "tracking.enabled=false", *budget]
+    overrides = [f"data.uri={args.zoo}", "tracking.enabled=false", *budget, *args.overrides]
     started = time.perf_counter()
     summary = run_training_job(load_job_config(str(REPO / "zoo/configs/netspace/sdf_default.yaml"), overrides),
                                out_dir=args.out)
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
           f"embedding path {m['embedding_end_error']:.4f}; strip {Path(args.out) / 'netspace_interpolation.png'}")
     print(f"sampled embeddings decoding to a surface: {m['sampled_with_surface']:.2f}")
     Path(args.out, "metrics.json").write_text(json.dumps(m, indent=1))
-    print(f"\nbudget: {' '.join(budget)}. Thesis: embedding 4096, PRep 8 x 10,000, 50,000 queries, Adam 1e-4 for "
+    print(f"\nbudget: {' '.join(budget + args.overrides)}. Thesis: embedding 4096, PRep 8 x 10,000, 50,000 queries, Adam 1e-4 for "
           f"a million epochs of 1,000 MLPs, on a GPU.")
 
 

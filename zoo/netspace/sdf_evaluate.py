@@ -21,6 +21,7 @@ from inrzoo.geometry import GeometryError, extract_mesh
 from inrzoo.inr import prep_to_params
 from inrzoo.render import draw_mesh, pyplot, save_figure
 from inrzoo.zoo.components.surface_queries import surface_queries
+from inrzoo.zoo.core.weights import source_ids
 from inrzoo.zoo.netspace.evaluate import gammas
 from inrzoo.zoo.netspace.model import NetSpace
 
@@ -48,6 +49,20 @@ def reconstruction_errors(model: NetSpace, flat: Tensor, n: int = 20_000, seed: 
     queries = shared_queries(model, preps, n, torch.Generator().manual_seed(seed))
     decoded = model(preps)[1]
     return (mlp_values(model, decoded, queries) - mlp_values(model, preps, queries)).abs().mean(dim=1)
+
+
+def distinct_pairs(ids: list[str], count: int, generator: torch.Generator) -> list[tuple[int, int]]:
+    """`count` random pairs of indices into ids whose source shapes differ: a shape and its own
+    augmented copy (`<id>#aug<i>`) are the same shape at another scale, not a path between two."""
+    sources = source_ids(ids)
+    if len(set(sources)) < 2:
+        raise ValueError(f"SDF interpolation needs MLPs of 2+ different shapes; the split holds only {sources[0]!r}")
+    pairs: list[tuple[int, int]] = []
+    while len(pairs) < count:
+        a, b = torch.randperm(len(ids), generator=generator)[:2].tolist()
+        if sources[a] != sources[b]:
+            pairs.append((a, b))
+    return pairs
 
 
 @dataclass

@@ -29,7 +29,9 @@ from inrzoo.zoo.netspace.evaluate import (
 )
 from inrzoo.zoo.netspace.latent import optimize_embedding
 from inrzoo.zoo.netspace.model import decoded_arch_ids, run_decoded
-from inrzoo.zoo.netspace.sdf_evaluate import has_surface, path_strip, reconstruction_errors, sdf_paths
+from inrzoo.zoo.netspace.sdf_evaluate import (
+    distinct_pairs, has_surface, path_strip, reconstruction_errors, sdf_paths,
+)
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +145,7 @@ class InterpolationTask(NetSpaceTask):
     def sdf(self, ctx, cfg, model, nets) -> TaskOutcome:
         if len(nets) < 2:
             raise ValueError(f"{ctx.data.section.uri}: SDF interpolation needs 2+ held-out MLPs")
-        gen = torch.Generator().manual_seed(0)
-        pairs = [torch.randperm(len(nets), generator=gen)[:2].tolist() for _ in range(cfg.pairs)]
+        pairs = distinct_pairs(nets.ids, cfg.pairs, torch.Generator().manual_seed(0))
         paths = [sdf_paths(model, nets.flat[a], nets.flat[b], cfg.steps, cfg.sdf_queries, seed=i)
                  for i, (a, b) in enumerate(pairs)]
         inner = slice(1, -1)

@@ -13,6 +13,7 @@ from inrzoo.zoo.core.job_config import TaskSettings
 from inrzoo.zoo.core.tasks import TaskContext, run_tasks
 from inrzoo.zoo.netspace.data import NetZooData
 from inrzoo.zoo.netspace.model import NetSpace
+from inrzoo.zoo.netspace.sdf_evaluate import distinct_pairs
 from netspace_helpers import tiny_space_config
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -88,3 +89,12 @@ def test_sdf_space_tasks_report_path_errors_and_draw_both_paths(tmp_path):
     assert m["weight_path_error"] >= 0 and Path(outcome.files[0]).name == "netspace_interpolation.png"
     with pytest.raises(ValueError, match="optimizes classifiers"):
         run_tasks(["netspace_latent"], TaskContext(model, data, _settings(), tmp_path))
+
+
+def test_interpolation_pairs_join_two_different_shapes_never_a_shape_and_its_copy():
+    ids = ["kicad/a.ply", "kicad/a.ply#aug1", "kicad/b.ply", "kicad/b.ply#aug1", "classic/c.off"]
+    pairs = distinct_pairs(ids, 200, torch.Generator().manual_seed(0))
+    assert len(pairs) == 200 and all(ids[a].split("#")[0] != ids[b].split("#")[0] for a, b in pairs)
+    assert {frozenset(p) for p in pairs} >= {frozenset((0, 2)), frozenset((1, 4))}  # copies take part too
+    with pytest.raises(ValueError, match="2\\+ different shapes.*'kicad/a.ply'"):
+        distinct_pairs(ids[:2], 1, torch.Generator().manual_seed(0))

@@ -51,6 +51,25 @@ def reconstruction_errors(model: NetSpace, flat: Tensor, n: int = 20_000, seed: 
     return (mlp_values(model, decoded, queries) - mlp_values(model, preps, queries)).abs().mean(dim=1)
 
 
+@torch.no_grad()
+def nearest_network_errors(model: NetSpace, flat: Tensor, gallery: Tensor, n: int = 4_000, seed: int = 0,
+                           chunk: int = 64) -> Tensor:
+    """Per MLP: mean |f - g| at queries around its surface for the gallery MLP g that is closest there.
+
+    A retrieval reference for the decoded error (chosen; the thesis shows meshes only): what the
+    best stored network of the training split gives, picked by this same error (an oracle)."""
+    preps = model.preps(flat)
+    queries = shared_queries(model, preps, n, torch.Generator().manual_seed(seed))
+    target = mlp_values(model, preps, queries)
+    best = torch.full((preps.shape[0],), float("inf"))
+    for start in range(0, gallery.shape[0], chunk):
+        candidates = model.preps(gallery[start:start + chunk])
+        for k in range(preps.shape[0]):
+            errors = (mlp_values(model, candidates, queries[k]) - target[k]).abs().mean(dim=1)
+            best[k] = torch.minimum(best[k], errors.min())
+    return best
+
+
 def distinct_pairs(ids: list[str], count: int, generator: torch.Generator) -> list[tuple[int, int]]:
     """`count` random pairs of indices into ids whose source shapes differ: a shape and its own
     augmented copy (`<id>#aug<i>`) are the same shape at another scale, not a path between two."""

@@ -13,7 +13,8 @@ from inrzoo.zoo.core.job_config import TaskSettings
 from inrzoo.zoo.core.tasks import TaskContext, run_tasks
 from inrzoo.zoo.netspace.data import NetZooData
 from inrzoo.zoo.netspace.model import NetSpace
-from inrzoo.zoo.netspace.sdf_evaluate import distinct_pairs
+from inrzoo.zoo.netspace.evaluate import split_networks
+from inrzoo.zoo.netspace.sdf_evaluate import distinct_pairs, mlp_values, nearest_network_errors, shared_queries
 from netspace_helpers import tiny_space_config
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -98,3 +99,16 @@ def test_interpolation_pairs_join_two_different_shapes_never_a_shape_and_its_cop
     assert {frozenset(p) for p in pairs} >= {frozenset((0, 2)), frozenset((1, 4))}  # copies take part too
     with pytest.raises(ValueError, match="2\\+ different shapes.*'kicad/a.ply'"):
         distinct_pairs(ids[:2], 1, torch.Generator().manual_seed(0))
+
+
+def test_nearest_training_mlp_is_the_best_of_the_gallery_at_the_held_out_queries(tmp_path):
+    data = NetZooData(DataSection(uri=_sdf_zoo(str(tmp_path / "sdf.zarr"))))
+    model = NetSpace(tiny_space_config(width=512), data.spec())
+    train, test = split_networks(data, "train").flat, split_networks(data, "test").flat
+    assert nearest_network_errors(model, test, torch.cat([train, test]), n=500).abs().max() < 1e-6  # itself
+    nearest = nearest_network_errors(model, test, train, n=500, chunk=4)
+    queries = shared_queries(model, model.preps(test), 500, torch.Generator().manual_seed(0))
+    for k in range(len(test)):
+        target = mlp_values(model, model.preps(test[k:k + 1]), queries[k])[0]
+        each = (mlp_values(model, model.preps(train), queries[k]) - target).abs().mean(dim=1)
+        assert nearest[k] == pytest.approx(float(each.min()), rel=1e-5) and nearest[k] > 1e-3

@@ -103,3 +103,16 @@ def test_binvox_dims_are_bounded():
     data = b"#binvox 1\ndim 100000 100000 100000\ntranslate 0 0 0\nscale 1\ndata\n" + bytes([1, 255]) * 4
     with pytest.raises(GeometryError, match="binvox dims"):
         parse(data, "memory://v.binvox")
+
+
+def test_the_conversion_configs_follow_links_reaches_the_listing(hostile):
+    from inrzoo.pipeline import ConvertConfig
+    from inrzoo.pipeline.run import list_shapes
+
+    def link_out(follow: bool) -> str | None:
+        cfg = ConvertConfig()
+        cfg.source.uri, cfg.source.follow_links = str(hostile), follow
+        rows = {row["id"].split("/", 1)[-1]: row["meta"] for row in list_shapes(cfg)}
+        return rows["a/link_out.stl"].get("listing_error")
+
+    assert "set source.follow_links: true" in link_out(False) and link_out(True) is None

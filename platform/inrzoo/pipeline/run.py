@@ -54,7 +54,8 @@ class ConversionReport:
 
 def list_shapes(cfg: ConvertConfig) -> list[dict[str, Any]]:
     src = cfg.source
-    collection = shape_collections.get(src.collection, src.uri, storage_options=src.storage_options, **src.options)
+    options = {"follow_links": src.follow_links, **src.options}  # the source section's switch, unless the options set it
+    collection = shape_collections.get(src.collection, src.uri, storage_options=src.storage_options, **options)
     refs = [ref.to_dict() for ref in collection.list()]
     return expand_listing(refs[: src.limit] if src.limit > 0 else refs, cfg.augment)
 

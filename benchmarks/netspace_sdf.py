@@ -3,10 +3,12 @@
     .venv/bin/python benchmarks/netspace_sdf.py [--zoo out/zoos/netspace_sdf.zarr] [--out /tmp/netspace_sdf]
     .venv/bin/python benchmarks/netspace_sdf.py --gpu     # the thesis's model sizes and lr, on a GPU
 
-1. converts ../shared/data (kicad 96, classic 19, printables 30, thingi10k 2 real meshes, plus
-   one randomly scaled copy each: 294 rows) with jobs/configs/netspace_sdf.yaml: one 8x32 ReLU
-   MLP per shape, each from its own initialization (fit.init: per_shape); the conversion resumes
-   if the dataset exists;
+1. converts 339 real meshes, one MLP each from its own initialization (fit.init: per_shape;
+   jobs/configs/netspace_sdf.yaml: Davies' 8x32 ReLU MLP): ../shared/data's 147 (kicad 96,
+   classic 19, printables 30, thingi10k 2) and 8 train parts of each of the 24 libraries of the
+   KiCad benchmark (kicad-packages3d, fetched into --cache by `apt-get download` as
+   benchmarks/kicad_data.py does; parts ../shared/data holds are skipped), linked into <out>/meshes;
+   the conversion resumes if the dataset exists;
 2. trains NetSpace on the train split through the zoo core (zoo/configs/netspace/sdf_default.yaml;
    split by source shape, augmented copies with their original);
 3. prints, for held-out MLPs, the decoding error and, for pairs of held-out shapes, the path
@@ -40,12 +42,47 @@ CPU_BUDGET = ["model.encoder.embedding_size=1024", "model.encoder.channels=[32,6
 GPU_BUDGET = ["scaling.use_gpu=true", "scaling.torch_threads=4", "train.epochs=60"]
 
 
-def convert_zoo(uri: str, data: Path) -> dict:
+KICAD_PER_LIBRARY = 8  # chosen: train parts of each of the 24 KiCad benchmark libraries added to the zoo
+
+
+def stage_meshes(data: Path, cache: Path, per_library: int, folder: Path) -> dict:
+    """A folder of links to the zoo's meshes: ../shared/data's (the conversion config's patterns)
+    under shared/, and the first `per_library` train parts of each library of the KiCad benchmark
+    split (benchmarks/data/kicad_split.json, bytes checked) under kicad3d/, skipping parts
+    ../shared/data already holds (its kicad/ folder has 96 of them as PLY)."""
+    import kicad_data
+    from inrzoo.collections.folder import glob_regex
+    from inrzoo.pipeline import load_convert_config
+
+    patterns = load_convert_config(str(REPO / "jobs/configs/netspace_sdf.yaml")).source.options["patterns"]
+    shared = sorted(str(p.relative_to(data)) for p in data.rglob("*")
+                    if p.is_file() and any(glob_regex(g).match(str(p.relative_to(data))) for g in patterns))
+    held = {Path(rel).with_suffix("").as_posix().removeprefix("kicad/") for rel in shared}
+    models, package = kicad_data.fetch(cache)
+    taken: dict[str, int] = {}
+    parts = []
+    for part in kicad_data.load_split()["parts"]:
+        library, name = part["file"].split(".3dshapes/")
+        if part["split"] == "train" and taken.get(library, 0) < per_library and f"{library}/{Path(name).stem}" not in held:
+            taken[library] = taken.get(library, 0) + 1
+            parts.append(part)
+    kicad_data.verify(models, {"parts": parts})
+    links = [(folder / "shared" / rel, data / rel) for rel in shared]
+    links += [(folder / "kicad3d" / part["file"], models / part["file"]) for part in parts]
+    for link, target in links:
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if not link.is_symlink():
+            link.symlink_to(target.resolve())
+    return {"shared_meshes": len(shared), "kicad_parts": len(parts), "kicad_package": package}
+
+
+def convert_zoo(uri: str, meshes: Path) -> dict:
     from inrzoo.pipeline import convert, load_convert_config
 
     started = time.perf_counter()
     report = convert(load_convert_config(str(REPO / "jobs/configs/netspace_sdf.yaml"),
-                                         [f"source.uri={data}", f"output.uri={uri}", "tracking.enabled=false",
+                                         [f"source.uri={meshes}", "source.options={patterns: ['**/*.*']}",
+                                          "source.follow_links=true", f"output.uri={uri}", "tracking.enabled=false",
                                           "output.retry_failed=true"]))
     errors = report.surface_errors
     print(f"SDF zoo {uri}: {report.rows} rows, ok {report.ok}, failed {report.failed}, pending {report.pending}; "
@@ -91,15 +128,19 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--zoo", default=str(REPO / "out/zoos/netspace_sdf.zarr"))
     parser.add_argument("--data", default=str(DATA))
+    parser.add_argument("--cache", default="/tmp/kicad-cache", help="where kicad-packages3d is fetched and unpacked")
+    parser.add_argument("--kicad-per-library", type=int, default=KICAD_PER_LIBRARY)
     parser.add_argument("--out", default="/tmp/netspace_sdf")
     parser.add_argument("--gpu", action="store_true")
     parser.add_argument("--skip-convert", action="store_true", help="use the zoo as it is")
     parser.add_argument("--epochs", type=int, default=0, help="override the budget's train.epochs")
     parser.add_argument("overrides", nargs="*", help="more job overrides (key=value), applied after the budget")
     args = parser.parse_args(argv)
-    if not args.skip_convert:
-        convert_zoo(args.zoo, Path(args.data))
     out = Path(args.out)
+    if not args.skip_convert:
+        staged = stage_meshes(Path(args.data), Path(args.cache), args.kicad_per_library, out / "meshes")
+        print(f"zoo meshes: {staged}", flush=True)
+        convert_zoo(args.zoo, out / "meshes")
     config = str(REPO / "zoo/configs/netspace/sdf_default.yaml")
     budget = (GPU_BUDGET if args.gpu else CPU_BUDGET) + ([f"train.epochs={args.epochs}"] if args.epochs else [])
     overrides = [f"data.uri={args.zoo}", "tracking.enabled=false", f"checkpoint.storage_path={out / 'states'}",

@@ -63,7 +63,8 @@ def stage_meshes(data: Path, cache: Path, per_library: int, folder: Path) -> dic
     parts = []
     for part in kicad_data.load_split()["parts"]:
         library, name = part["file"].split(".3dshapes/")
-        if part["split"] == "train" and taken.get(library, 0) < per_library and f"{library}/{Path(name).stem}" not in held:
+        fresh = f"{library}/{Path(name).stem}" not in held
+        if part["split"] == "train" and fresh and taken.get(library, 0) < per_library:
             taken[library] = taken.get(library, 0) + 1
             parts.append(part)
     kicad_data.verify(models, {"parts": parts})
@@ -152,7 +153,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\n== SDF space: {summary.epochs} epochs in {m['train_seconds']:.0f}s")
     for split, folder, f in (("held-out", "test", m), ("training", "train", train)):
         print(f"{split} MLPs: mean |f - f_decoded| near the surface {f['decoded_error']:.4f} (median "
-              f"{f['decoded_error_median']:.4f}); interpolation of {split} pairs of two shapes, mean error strictly "
+              f"{f['decoded_error_median']:.4f}), decoded with a surface {f['decoded_with_surface']:.2f}; "
+              f"interpolation of {split} pairs of two shapes, mean error strictly "
               f"inside the path (distance to the blend of the two input fields): embedding "
               f"{f['embedding_path_error']:.4f}, weights {f['weight_path_error']:.4f} (ratio "
               f"{f['weight_path_error'] / max(f['embedding_path_error'], 1e-12):.2f}x); error at the ends of the "

@@ -1,7 +1,8 @@
 """NetSpace's own tasks (task units of the zoo core, on NetSpace zoo data):
 
 - netspace_decoding: decoded networks against their targets on a held-out split (classifiers:
-  accuracy and ClassId accuracy per architecture; SDF MLPs: mean |f - f_decoded| near the surface);
+  accuracy and ClassId accuracy per architecture; SDF MLPs: mean |f - f_decoded| near the surface
+  and the share of decoded MLPs with a zero level set in [-1, 1]^3);
 - netspace_interpolation: paths between held-out networks in embedding space against the direct
   interpolation of their weights, a PNG strip and a metric (thesis figs. 4.5, 4.6);
 - netspace_sampling: networks decoded from embeddings drawn around the training embeddings;
@@ -66,7 +67,11 @@ class DecodingTask(NetSpaceTask):
         model, nets = ctx.model.to(ctx.device).eval(), self.held_out(ctx, cfg.split)
         if model.spec.kind == "sdf":
             errors = reconstruction_errors(model, nets.flat, cfg.sdf_queries)
-            return TaskOutcome({"decoded_error": float(errors.mean()), "decoded_error_median": float(errors.median())})
+            with torch.no_grad():
+                decoded = model(model.preps(nets.flat))[1]
+            surfaced = [has_surface(model, decoded[k]) for k in range(len(nets))]
+            return TaskOutcome({"decoded_error": float(errors.mean()), "decoded_error_median": float(errors.median()),
+                                "decoded_with_surface": _mean(surfaced)})
         images = ctx.data.image_splits().to(ctx.device).test
         rows = decode_networks(model, nets, images)
         table = write_rows(ctx.out_dir / "netspace_decoding.csv", rows, model.spec.labels())

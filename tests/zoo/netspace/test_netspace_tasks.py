@@ -14,7 +14,9 @@ from inrzoo.zoo.core.tasks import TaskContext, run_tasks
 from inrzoo.zoo.netspace.data import NetZooData
 from inrzoo.zoo.netspace.model import NetSpace
 from inrzoo.zoo.netspace.evaluate import split_networks
-from inrzoo.zoo.netspace.sdf_evaluate import distinct_pairs, mlp_values, nearest_network_errors, shared_queries
+from inrzoo.zoo.netspace.sdf_evaluate import (
+    distinct_pairs, has_surface, mlp_values, nearest_network_errors, shared_queries,
+)
 from netspace_helpers import tiny_space_config
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -87,6 +89,9 @@ def test_sdf_space_tasks_report_path_errors_and_draw_both_paths(tmp_path):
     m = outcome.metrics
     assert {"decoded_error", "embedding_path_error", "weight_path_error", "embedding_end_error",
             "sampled_with_surface"} <= set(m)
+    # an untrained decoder gives near-zero parameters (final bias ~ U(0, 1e-2)): a positive constant field
+    assert m["decoded_with_surface"] == 0.0
+    assert has_surface(model, model.preps(split_networks(data, "test").flat)[0])  # the input sphere MLPs have one
     assert m["weight_path_error"] >= 0 and Path(outcome.files[0]).name == "netspace_interpolation.png"
     with pytest.raises(ValueError, match="optimizes classifiers"):
         run_tasks(["netspace_latent"], TaskContext(model, data, _settings(), tmp_path))

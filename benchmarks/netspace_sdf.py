@@ -143,7 +143,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"zoo meshes: {staged}", flush=True)
         convert_zoo(args.zoo, out / "meshes")
     config = str(REPO / "zoo/configs/netspace/sdf_default.yaml")
-    budget = (GPU_BUDGET if args.gpu else CPU_BUDGET) + ([f"train.epochs={args.epochs}"] if args.epochs else [])
+    epochs = [f"train.epochs={args.epochs}"] if args.epochs else []
+    budget = [item for item in (GPU_BUDGET if args.gpu else CPU_BUDGET)
+              if not (epochs and item.startswith("train.epochs="))] + epochs
     overrides = [f"data.uri={args.zoo}", "tracking.enabled=false", f"checkpoint.storage_path={out / 'states'}",
                  *budget, *args.overrides]
     started = time.perf_counter()

@@ -42,13 +42,14 @@ def shared_queries(model: NetSpace, preps: Tensor, n: int, generator: torch.Gene
 
 
 @torch.no_grad()
-def reconstruction_errors(model: NetSpace, flat: Tensor, n: int = 20_000, seed: int = 0) -> Tensor:
-    """Per MLP: mean |f - f_decoded| at queries around its surface."""
+def reconstruction_errors(model: NetSpace, flat: Tensor, n: int = 20_000, seed: int = 0) -> tuple[Tensor, Tensor]:
+    """Per MLP: mean |f - f_decoded| at queries around its surface; returns (errors [K], the decoded
+    PReps [K, 1, H, W], for whatever else is measured on them)."""
     model.eval()
     preps = model.preps(flat)
     queries = shared_queries(model, preps, n, torch.Generator().manual_seed(seed))
     decoded = model(preps)[1]
-    return (mlp_values(model, decoded, queries) - mlp_values(model, preps, queries)).abs().mean(dim=1)
+    return (mlp_values(model, decoded, queries) - mlp_values(model, preps, queries)).abs().mean(dim=1), decoded
 
 
 @torch.no_grad()

@@ -66,9 +66,7 @@ class DecodingTask(NetSpaceTask):
     def run(self, ctx: TaskContext, cfg: DecodingSettings) -> TaskOutcome:
         model, nets = ctx.model.to(ctx.device).eval(), self.held_out(ctx, cfg.split)
         if model.spec.kind == "sdf":
-            errors = reconstruction_errors(model, nets.flat, cfg.sdf_queries)
-            with torch.no_grad():
-                decoded = model(model.preps(nets.flat))[1]
+            errors, decoded = reconstruction_errors(model, nets.flat, cfg.sdf_queries)
             surfaced = [has_surface(model, decoded[k]) for k in range(len(nets))]
             return TaskOutcome({"decoded_error": float(errors.mean()), "decoded_error_median": float(errors.median()),
                                 "decoded_with_surface": _mean(surfaced)})

@@ -11,8 +11,9 @@ job makes the garment collection (310 tops, 155 bottoms on anny's average body) 
 when missing, and ends with the model's tasks: Chamfer and F-score@0.01 of MeshUDF reconstructions
 of held-out garments next to the nearest training garment (a retrieval oracle, same run),
 an interpolation strip, an editing strip (longer sleeves on a T-shirt; a shorter skirt) with the
-sleeve reach or hem height along it, and, for bottoms, fitting a code from the mean code to a point
-cloud of the real skirt proxy (tests/data/sampling/skirt.obj, CC0, MakeHuman frame). `report` adds
+sleeve reach or hem height along it, and, for bottoms, fitting a code from the mean code to point
+clouds of the two real garment proxies (tests/data/sampling: skirt.obj, and tights.obj cut at the
+skirt's waist into leggings; CC0, MakeHuman frame). `report` adds
 a gallery of generated garments and MeshUDF on their exact UDFs (the meshing error alone), and
 prints everything with the budget next to the thesis's (4,000 epochs).
 """
@@ -32,7 +33,8 @@ from inrzoo.zoo.core.job_config import load_job_config
 from inrzoo.zoo.drapenet import evaluate as ev
 
 REPO = Path(__file__).resolve().parents[1]
-PROXY = REPO / "tests" / "data" / "sampling" / "skirt.obj"
+PROXIES = [REPO / "tests" / "data" / "sampling" / name for name in ("skirt.obj", "tights.obj")]
+WAIST = 1.84  # the skirt proxy's top, MakeHuman frame (dm): the tights cut there are leggings, a bottom
 THESIS = "4,000 epochs x batches of 4 garments x (10,000 encoder points, 20,000 queries); EdgeConvs 64-64-128-256, decoder 512 x 5 blocks"
 # What 2 shared cores afford in hours: a narrower encoder and decoder, fewer points per step.
 CPU_BUDGET = ["model.encoder.channels=[32,32,64,128]", "model.decoder.hidden_dim=128",
@@ -47,20 +49,20 @@ def job_overrides(args) -> list[str]:
            f"train.epochs={args.epochs}", f"scaling.torch_threads={args.threads}", *TASKS,
            f"tasks.garment_editing.resolution=96"]
     if args.category == "bottom":
-        out.append(f"tasks.garment_fitting.target={PROXY}")
-        out.append("tasks.garment_fitting.frame=makehuman")
+        out.append(f"tasks.garment_fitting.target=[{','.join(str(p) for p in PROXIES)}]")
+        out += ["tasks.garment_fitting.frame=makehuman", f"tasks.garment_fitting.below={WAIST}"]
     if args.budget == "cpu":
         out += CPU_BUDGET
     if args.gpu:
         out.append("scaling.use_gpu=true")
     if args.make_workers:
         out.append(f"data.make.workers={args.make_workers}")
-    return out
+    return out + args.overrides
 
 
 def train(args) -> None:
-    cfg = load_job_config(str(REPO / "zoo" / "configs" / "drapenet" / f"garments_{args.category}.yaml"),
-                          job_overrides(args))
+    overrides = job_overrides(args)
+    cfg = load_job_config(str(REPO / "zoo" / "configs" / "drapenet" / f"garments_{args.category}.yaml"), overrides)
     out = args.out / args.category
     if args.in_process:
         epochs, metrics, files, run = train_in_process(cfg, out)
@@ -71,7 +73,7 @@ def train(args) -> None:
         epochs, metrics, files, run = summary.epochs, summary.metrics, summary.artifacts, summary.run_name
     record = {"category": args.category, "budget": args.budget, "epochs": epochs, "metrics": metrics,
               "files": files, "model": cfg.model.__config_to__(), "options": cfg.data.options,
-              "batch_size": cfg.train.batch_size, "run": run, "in_process": args.in_process}
+              "batch_size": cfg.train.batch_size, "run": run, "in_process": args.in_process, "overrides": overrides}
     (out / "summary.json").write_text(json.dumps(record, indent=1))
     logger.info("%s: %s", args.category, json.dumps(summary.metrics))
 
@@ -155,9 +157,12 @@ def report(args) -> None:
         print(f"{category:6s} editing: {m['editing_start']:.3f} -> {m['editing_end']:.3f} "
               f"({'sleeve reach' if category == 'top' else 'hem height'}), interpolation non-empty "
               f"{m['interpolation_nonempty']:.2f}")
-        what = "real skirt proxy" if category == "bottom" else "a held-out top"
-        print(f"{category:6s} fitting {what}: Chamfer mean code {m['fit_chamfer_mean']:.4f}, encoder "
-              f"{m['fit_chamfer_encoder']:.4f}, fitted {m['fit_chamfer_fitted']:.4f} (F {m['fit_fscore_fitted']:.3f})")
+        targets = [f"_{p.stem}" for p in PROXIES] if category == "bottom" else [""]
+        for suffix in targets:
+            what = f"real {suffix[1:]} proxy" if suffix else "a held-out top"
+            print(f"{category:6s} fitting {what}: Chamfer mean code {m['fit_chamfer_mean' + suffix]:.4f}, encoder "
+                  f"{m['fit_chamfer_encoder' + suffix]:.4f}, fitted {m['fit_chamfer_fitted' + suffix]:.4f} "
+                  f"(F {m['fit_fscore_fitted' + suffix]:.3f})")
         print(f"{category:6s} pictures: {', '.join(Path(f).name for f in s['files'])} in {args.out / category}")
 
 
@@ -175,7 +180,8 @@ def main() -> None:
     parser.add_argument("--resolution", type=int, default=96, help="MeshUDF grid of the report's exact-UDF check")
     parser.add_argument("--work", type=Path, default=REPO / "out" / "drapenet")
     parser.add_argument("--out", type=Path, default=REPO / "out" / "drapenet_garments")
-    args = parser.parse_args()
+    parser.add_argument("overrides", nargs="*", help="more job overrides (key=value), applied after the budget")
+    args = parser.parse_intermixed_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     {"train": train, "report": report}[args.phase](args)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -15,6 +16,7 @@ import torch
 import trimesh
 
 from inrzoo import geometry
+from inrzoo.garments.clip import clip_mesh
 from inrzoo.zoo.core.tasks import Task, TaskContext, TaskOutcome
 from inrzoo.zoo.drapenet import evaluate as ev
 from inrzoo.zoo.drapenet.editing import attribute_direction, edit_strip, extreme_classes, interpolation_strip
@@ -149,8 +151,14 @@ class GarmentEditingTask(Task):
 class FittingSettings:
     """Thesis: a code fitted to a point cloud by Chamfer with Adam (lr 0.01) from the mean code."""
 
-    target: str = ""  # a mesh URI to sample the point cloud from; "": the first held-out garment
+    # Mesh URI(s) to sample point clouds from, each fitted and scored on its own; "": the first
+    # held-out garment.
+    target: str | list[str] = ""
     frame: Literal["garment", "makehuman"] = "garment"  # makehuman: a MakeHuman/anny proxy (dm, y up)
+    # Keep only the part of each target at or below this height, in the target's own frame (its up
+    # axis: y for makehuman, z for garment); None keeps it whole. E.g. the tights proxy cut at the
+    # skirt proxy's waist (1.84 dm) is a pair of leggings, a bottom.
+    below: float | None = None
     points: int = 5000
     fit: FitCodeConfig = field(default_factory=FitCodeConfig)
     resolution: int = 128
@@ -163,41 +171,71 @@ class GarmentFittingTask(Task):
     data_kind = "garments"
 
     def run(self, ctx: TaskContext, cfg: FittingSettings) -> TaskOutcome:
+        """Metrics per target; with several targets each name ends in _<target's file stem>, and
+        the plain names hold the mean over the targets."""
         model, data = _model(ctx), ctx.data
-        target_mesh = _target(ctx, cfg)
-        target = ev.surface_cloud(target_mesh, cfg.points, seed=3)
         mean = ev.encode_split(model, data, "train").mean(dim=0)
-        with torch.no_grad():
-            device = next(model.parameters()).device
-            encoded = model.encode(torch.as_tensor(target[None], dtype=torch.float32, device=device))[0].cpu()
-        try:
-            fitted, losses = fit_code(model, target, mean, cfg.fit)
-        except ValueError as exc:  # an undertrained model may decode the mean code to no surface at all
-            log.warning("garment_fitting: %s", exc)
-            fitted, losses = mean, [float("nan")]
-        metrics, meshes = {"fit_loss_first": losses[0], "fit_loss_last": losses[-1]}, [_trimesh(target_mesh)]
-        for name, code in (("mean", mean), ("encoder", encoded), ("fitted", fitted.cpu())):
-            mesh = ev.reconstruct_codes(model, [code], data.spec().category, cfg.resolution)[0]
-            score = ev.scores(mesh, target_mesh, 20_000, cfg.tau)
-            metrics[f"fit_chamfer_{name}"], metrics[f"fit_fscore_{name}"] = score["chamfer"], score["fscore"]
-            meshes.append(mesh)
+        targets = _targets(ctx, cfg)
+        per_target, rows = [], []
+        for name, target_mesh in targets:
+            metrics, meshes = _fit_one(model, data.spec().category, mean, target_mesh, cfg)
+            per_target.append(metrics)
+            rows.append((f"{name}: target; mean code; encoder; fitted", meshes))
+        metrics = {key: float(np.mean([m[key] for m in per_target])) for key in per_target[0]}
+        if len(targets) > 1:
+            metrics.update({f"{key}_{name}": value for (name, _), m in zip(targets, per_target) for key, value in m.items()})
         ctx.out_dir.mkdir(parents=True, exist_ok=True)
-        figure = ev.strip_figure([("target; mean code; encoder; fitted", meshes)], ctx.out_dir / "garment_fitting.png")
-        return TaskOutcome(metrics, [figure])
+        return TaskOutcome(metrics, [ev.strip_figure(rows, ctx.out_dir / "garment_fitting.png")])
 
 
-def _target(ctx: TaskContext, cfg: FittingSettings) -> geometry.Mesh:
-    """The garment to fit, in the garment frame of the body the data was made on."""
-    if not cfg.target:
+def _fit_one(model, category: str, mean: torch.Tensor, target_mesh: geometry.Mesh,
+             cfg: FittingSettings) -> tuple[dict[str, float], list]:
+    """Scores of the mean code, the encoder's code and the fitted code against one target mesh."""
+    target = ev.surface_cloud(target_mesh, cfg.points, seed=3)
+    with torch.no_grad():
+        device = next(model.parameters()).device
+        encoded = model.encode(torch.as_tensor(target[None], dtype=torch.float32, device=device))[0].cpu()
+    try:
+        fitted, losses = fit_code(model, target, mean, cfg.fit)
+    except ValueError as exc:  # an undertrained model may decode the mean code to no surface at all
+        log.warning("garment_fitting: %s", exc)
+        fitted, losses = mean, [float("nan")]
+    metrics, meshes = {"fit_loss_first": losses[0], "fit_loss_last": losses[-1]}, [_trimesh(target_mesh)]
+    for name, code in (("mean", mean), ("encoder", encoded), ("fitted", fitted.cpu())):
+        mesh = ev.reconstruct_codes(model, [code], category, cfg.resolution)[0]
+        score = ev.scores(mesh, target_mesh, 20_000, cfg.tau)
+        metrics[f"fit_chamfer_{name}"], metrics[f"fit_fscore_{name}"] = score["chamfer"], score["fscore"]
+        meshes.append(mesh)
+    return metrics, meshes
+
+
+def _targets(ctx: TaskContext, cfg: FittingSettings) -> list[tuple[str, geometry.Mesh]]:
+    """(name, mesh) of each garment to fit, in the garment frame of the body the data was made on."""
+    uris = [cfg.target] if isinstance(cfg.target, str) else list(cfg.target)
+    if uris == [""]:
         split = "test" if ctx.data.split_sizes()["test"] else "train"  # as held_out() picks it
-        return geometry.load(ctx.data.rows_info(split)[0]["uri"], kind="mesh")
-    mesh = geometry.load(cfg.target, kind="mesh")
+        item = ctx.data.rows_info(split)[0]
+        return [(item["label"], geometry.load(item["uri"], kind="mesh"))]
+    if not uris or "" in uris:
+        raise ValueError(f"garment_fitting.target: name one mesh or several, got {cfg.target!r}")
+    names = [Path(uri).stem for uri in uris]
+    if len(set(names)) < len(names):
+        raise ValueError(f"garment_fitting.target: the targets' file names must differ (they name the metrics), got {uris}")
+    return [(name, _in_garment_frame(ctx, geometry.load(uri, kind="mesh"), cfg)) for name, uri in zip(names, uris)]
+
+
+def _in_garment_frame(ctx: TaskContext, mesh: geometry.Mesh, cfg: FittingSettings) -> geometry.Mesh:
+    vertices, faces = np.asarray(mesh.vertices, dtype=np.float64), np.asarray(mesh.faces)
+    if cfg.below is not None:
+        vertices, faces = clip_mesh(vertices, faces, cfg.below - vertices[:, 1 if cfg.frame == "makehuman" else 2])
+        if not len(faces):
+            raise ValueError(f"garment_fitting.below: nothing of {mesh.source} lies below {cfg.below}")
     if cfg.frame == "garment":
-        return mesh
+        return geometry.Mesh(vertices, faces, source=mesh.source)
     from inrzoo.bodies import Body, makehuman_to_anny
 
     body = Body.load(ctx.data.record.collection.rstrip("/") + "/body.npz")
-    return geometry.Mesh(body.garment_frame().apply(makehuman_to_anny(mesh.vertices)), mesh.faces, source=mesh.source)
+    return geometry.Mesh(body.garment_frame().apply(makehuman_to_anny(vertices)), faces, source=mesh.source)
 
 
 def _trimesh(mesh) -> trimesh.Trimesh:

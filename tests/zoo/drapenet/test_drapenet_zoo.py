@@ -3,6 +3,8 @@ the garment tasks on a briefly trained model, and the training job on a local Ra
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -17,6 +19,9 @@ from inrzoo.zoo.core.model import StepContext
 from inrzoo.zoo.core.tasks import TaskContext, run_tasks
 from inrzoo.zoo.drapenet import DrapeNetGarments
 from inrzoo.zoo.drapenet.source import GarmentData
+from inrzoo.zoo.drapenet.tasks import FittingSettings, _targets
+
+PROXIES = Path(__file__).resolve().parents[2] / "data" / "sampling"
 
 MAKE = {"category": "top", "queries_per_garment": 4000, "surface_points": 400,
         "garments": {"body": "stored", "counts": {"tshirt": 4, "longsleeve": 3, "tank": 1, "dress": 2},
@@ -69,14 +74,36 @@ def test_model_file_round_trip_without_pickle(trained, tmp_path):
         trained.predict(np.zeros((2, 3)))
 
 
+def test_fitting_targets_are_real_proxies_in_the_garment_frame_cut_below_a_height(data, tmp_path):
+    """The skirt and the tights proxies (MakeHuman frame, dm) as fitting targets; the tights cut at
+    the skirt's waist (1.84 dm) are leggings: everything above the cut goes, nothing below it."""
+    skirt, tights = str(PROXIES / "skirt.obj"), str(PROXIES / "tights.obj")
+    ctx = TaskContext(None, data, None, tmp_path)
+    whole = dict(_targets(ctx, FittingSettings(target=[skirt, tights], frame="makehuman")))
+    cut = dict(_targets(ctx, FittingSettings(target=[skirt, tights], frame="makehuman", below=1.84)))
+    assert sorted(cut) == ["skirt", "tights"]
+    waist = whole["skirt"].vertices[:, 2].max()  # the garment frame is z up
+    assert len(cut["skirt"].faces) == len(whole["skirt"].faces)  # the skirt lies below its own waist
+    assert cut["tights"].vertices[:, 2].max() <= waist + 1e-3 < whole["tights"].vertices[:, 2].max()  # 1.84 dm vs 1.8385
+    assert 0 < len(cut["tights"].faces) < len(whole["tights"].faces)
+    feet = whole["tights"].vertices[:, 2].min()
+    assert cut["tights"].vertices[:, 2].min() == pytest.approx(feet)  # the legs are kept down to the feet
+    with pytest.raises(ValueError, match="tights.obj.*below"):
+        _targets(ctx, FittingSettings(target=tights, frame="makehuman", below=-20.0))
+    with pytest.raises(ValueError, match="file names must differ"):
+        _targets(ctx, FittingSettings(target=[skirt, skirt], frame="makehuman"))
+
+
 @pytest.mark.slow
 def test_garment_tasks_give_metrics_and_pictures(trained, data, tmp_path):
     settings = configlib.from_dict(TaskSettings, {
         "garment_reconstruction": {"garments": 2, "resolution": 32, "points": 2000},
         "garment_interpolation": {"steps": 3, "resolution": 32},
         "garment_editing": {"steps": 2, "resolution": 32},
-        "garment_fitting": {"points": 800, "resolution": 32, "fit": {"steps": 3, "resolution": 32, "remesh_every": 2,
+        "garment_fitting": {"target": [item["uri"] for item in data.rows_info("test")[:2]],
+                            "points": 800, "resolution": 32, "fit": {"steps": 3, "resolution": 32, "remesh_every": 2,
                                                                      "surface_points": 400}}})
+    first, second = (Path(item["uri"]).stem for item in data.rows_info("test")[:2])
     outcome = run_tasks(["garment_reconstruction", "garment_interpolation", "garment_editing", "garment_fitting"],
                         TaskContext(trained, data, settings, tmp_path))
     m = outcome.metrics
@@ -84,6 +111,8 @@ def test_garment_tasks_give_metrics_and_pictures(trained, data, tmp_path):
     assert 0 < m["nearest_train_chamfer"] < 0.1 and m["interpolation_nonempty"] == 1.0
     assert m["editing_direction_nonzero"] >= 1 and np.isfinite(m["editing_change"])
     assert np.isfinite(m["fit_chamfer_fitted"]) and np.isfinite(m["fit_chamfer_mean"])
+    for key in ("fit_chamfer_fitted", "fit_fscore_encoder"):  # each target on its own, and their mean
+        assert m[key] == pytest.approx((m[f"{key}_{first}"] + m[f"{key}_{second}"]) / 2)
     assert sorted(p.name for p in outcome.files) == ["garment_editing_sleeve.png", "garment_fitting.png",
                                                       "garment_interpolation.png", "garment_reconstruction.png"]
 

@@ -140,12 +140,13 @@ def report(args) -> None:
           f"{np.mean([r['chamfer'] for r in exact.values()]):.4f}  F@0.01 {np.mean([r['fscore'] for r in exact.values()]):.3f}"
           f" (one garment per type)")
     print(f"thesis budget: {THESIS}")
+    record = {"thesis": THESIS, "meshing_exact_udf": {"resolution": args.resolution, "by_type": exact}, "categories": {}}
     for category in ("top", "bottom"):
         path = args.out / category / "summary.json"
         if not path.exists():
             print(f"{category}: not trained ({path} missing)")
             continue
-        s = json.loads(path.read_text())
+        s = record["categories"][category] = json.loads(path.read_text())
         m, model = s["metrics"], s["model"]
         print(f"{category:6s} budget {s['budget']}: {s['epochs']} epochs ({100 * s['epochs'] / 4000:.2f}% of 4,000), batch "
               f"{s['batch_size']}, {s['options']['points_encoder']} encoder points, {s['options']['points_decoder']} "
@@ -164,6 +165,8 @@ def report(args) -> None:
                   f"{m['fit_chamfer_encoder' + suffix]:.4f}, fitted {m['fit_chamfer_fitted' + suffix]:.4f} "
                   f"(F {m['fit_fscore_fitted' + suffix]:.3f})")
         print(f"{category:6s} pictures: {', '.join(Path(f).name for f in s['files'])} in {args.out / category}")
+    (args.out / "drapenet_garments.json").write_text(json.dumps(record, indent=1))
+    print(f"written: {args.out / 'drapenet_garments.json'}")
 
 
 def main() -> None:

@@ -34,21 +34,50 @@ log = logging.getLogger(__name__)
 @dataclass
 class TrainingSummary:
     run_name: str
-    epochs: int
+    epochs: int  # epochs trained
     metrics: dict[str, float]
     artifacts: list[str] = field(default_factory=list)
     mlflow_run_id: str = ""
     registration: Registration | None = None
+    selected_epoch: int = 0  # the epoch whose training state was evaluated and registered (checkpoint.select)
+
+
+def selected_state(result: Any, cfg: TrainJobConfig) -> tuple[Any, dict[str, Any]]:
+    """(checkpoint, its epoch metrics): the last training state, or with `checkpoint.select` the
+    kept state with the lowest (min) or highest (max) value of its metric."""
+    if result.checkpoint is None:
+        raise RuntimeError(f"training run {cfg.run_name()} ended without a training state (error: {result.error})")
+    selection = cfg.checkpoint.selection()
+    if selection is None:
+        return result.checkpoint, dict(result.metrics or {})
+    mode, metric = selection
+    scored = [(checkpoint, metrics) for checkpoint, metrics in result.best_checkpoints or [] if metric in metrics]
+    if not scored:
+        raise RuntimeError(f"training run {cfg.run_name()}: no kept training state reports {metric} "
+                           f"(checkpoint.select {cfg.checkpoint.select})")
+    pick = min if mode == "min" else max
+    return pick(scored, key=lambda item: float(item[1][metric]))
 
 
 def model_from_result(result: Any, data: DataSource, cfg: TrainJobConfig) -> tuple[ZooModel, int]:
-    """The trained model from the result's last training state; returns (model, epochs trained)."""
-    if result.checkpoint is None:
-        raise RuntimeError(f"training run {cfg.run_name()} ended without a training state (error: {result.error})")
+    """The trained model from the selected training state (`selected_state`); returns (model, its epoch)."""
+    checkpoint, metrics = selected_state(result, cfg)
     model = model_class(cfg.model.name)(cfg.model.config, data.spec())
-    with result.checkpoint.as_directory() as folder:
+    with checkpoint.as_directory() as folder:
         epoch = load_training_state(folder, model)
+    if cfg.checkpoint.selection() is not None:
+        metric = cfg.checkpoint.selection()[1]
+        log.info("[%s] evaluating the training state of epoch %d (%s %.5f; checkpoint.select %s)", cfg.model.name,
+                 epoch, metric, float(metrics[metric]), cfg.checkpoint.select)
     return model.eval(), epoch
+
+
+def check_selection(cfg: TrainJobConfig, data: DataSource) -> None:
+    """A validation metric needs the validation pass, which runs on a val split of 2 rows or more."""
+    selection = cfg.checkpoint.selection()
+    if selection is not None and selection[1].startswith("val_") and data.split_sizes().get("val", 0) < 2:
+        raise ValueError(f"checkpoint.select {cfg.checkpoint.select}: {redact_text(cfg.data.uri)} has "
+                         f"{data.split_sizes().get('val', 0)} val rows; validation metrics need at least 2")
 
 
 def run_training_job(cfg: TrainJobConfig, out_dir: str | Path | None = None) -> TrainingSummary:
@@ -56,6 +85,7 @@ def run_training_job(cfg: TrainJobConfig, out_dir: str | Path | None = None) -> 
     install_log_redaction()
     cls = model_class(cfg.model.name)
     data = open_data(cls.data_kind, cfg.data)
+    check_selection(cfg, data)
     digest = data.digest()
     name = cfg.run_name()
     log.info("[%s] %s; run %s on %d worker(s)", cfg.model.name, data.describe(), name, cfg.scaling.workers)
@@ -74,16 +104,18 @@ def run_training_job(cfg: TrainJobConfig, out_dir: str | Path | None = None) -> 
             tracking.log_dataset_input(cfg.data.uri, digest, name=data.name(), context="training")
         extra = {"dataset": dataset, "dataset_digest": digest, "run_name": name}
         result = ray_train.fit(cfg, run.for_workers() if run is not None else None, checkpoint_extra=extra)
-        model, epochs = model_from_result(result, data, cfg)
+        model, state_epoch = model_from_result(result, data, cfg)
+        epochs = int((result.metrics or {}).get("epoch", state_epoch))
         files_dir = Path(out_dir) if out_dir is not None else Path(tmp)
         outcome = run_tasks(cfg.evaluation.tasks, TaskContext(model, data, cfg.tasks, files_dir))
         if outcome.metrics:
             log.info("[%s] evaluation: %s", cfg.model.name,
                      ", ".join(f"{k} {v:.4f}" for k, v in sorted(outcome.metrics.items())))
-        summary = TrainingSummary(name, epochs, outcome.metrics, [str(p) for p in outcome.files])
+        summary = TrainingSummary(name, epochs, outcome.metrics, [str(p) for p in outcome.files],
+                                  selected_epoch=state_epoch)
         if run is not None:
             summary.mlflow_run_id = run.run_id
-            run.log_metrics({f"eval_{k}": v for k, v in outcome.metrics.items()})
+            run.log_metrics({**{f"eval_{k}": v for k, v in outcome.metrics.items()}, "eval_state_epoch": state_epoch})
             for path in outcome.files:
                 run.log_artifact(path, artifact_path="evaluation")
             if cfg.registry.model_name:

@@ -168,8 +168,28 @@ class CheckpointSection:
     storage_path: str = ""
     storage_options: dict[str, Any] = field(default_factory=dict)  # pyarrow.fs.S3FileSystem keywords
     name: str = ""  # the run's folder; empty: derived from data, model and train config (resumable)
-    keep: int = 2  # training states kept
+    keep: int = 2  # training states kept (with `select`, the best ones; the latest is kept as well)
     max_failures: int = 0  # worker failures Ray Train retries from the last training state
+    # Which training state is evaluated and registered: "" the last epoch's; "min:val_loss" (or
+    # "max:<metric>") the epoch with the lowest (highest) value of an epoch metric, e.g. to stop a
+    # model that overfits at its best validation loss. Training still runs every epoch and resumes
+    # from the latest state.
+    select: str = ""
+
+    def __post_init__(self) -> None:
+        if self.keep < 1:
+            raise ValueError(f"checkpoint.keep must be >= 1, got {self.keep}")
+        if self.select:
+            mode, _, metric = self.select.partition(":")
+            if mode not in ("min", "max") or not metric:
+                raise ValueError(f"checkpoint.select must be '', 'min:<metric>' or 'max:<metric>', got {self.select!r}")
+
+    def selection(self) -> tuple[str, str] | None:
+        """(mode, metric) of `select`, None for the last epoch's state."""
+        if not self.select:
+            return None
+        mode, _, metric = self.select.partition(":")
+        return mode, metric
 
 
 @dataclass

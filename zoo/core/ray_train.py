@@ -166,8 +166,12 @@ def run_config(cfg: TrainJobConfig):
             raise ValueError(f"checkpoint.storage_options are S3FileSystem keywords; {path!r} is not an s3:// URI")
         filesystem = pyarrow.fs.S3FileSystem(**cfg.checkpoint.storage_options)
         path = path[len("s3://"):]
+    selection = cfg.checkpoint.selection()
+    # With a selection Ray keeps the `keep` best states by that metric, and always the latest (resume).
+    scoring = {} if selection is None else {"checkpoint_score_attribute": selection[1],
+                                            "checkpoint_score_order": selection[0]}
     return RunConfig(name=cfg.run_name(), storage_path=path, storage_filesystem=filesystem,
-                     checkpoint_config=CheckpointConfig(num_to_keep=cfg.checkpoint.keep),
+                     checkpoint_config=CheckpointConfig(num_to_keep=cfg.checkpoint.keep, **scoring),
                      failure_config=FailureConfig(max_failures=cfg.checkpoint.max_failures))
 
 

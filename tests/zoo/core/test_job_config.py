@@ -102,6 +102,19 @@ def test_bad_schedules_are_refused(override, message):
         load_job_config(KICAD, ["data.uri=x", override])
 
 
+@pytest.mark.parametrize("override", ["checkpoint.select=best", "checkpoint.select=min", "checkpoint.select=low:val_loss",
+                                      "checkpoint.keep=0"])
+def test_bad_checkpoint_selections_are_refused(override):
+    with pytest.raises((configlib.ConfigError, ValueError), match=override.split("=")[0]):
+        load_job_config(KICAD, ["data.uri=x", override])
+
+
+def test_checkpoint_selection_names_a_direction_and_an_epoch_metric():
+    assert load_job_config(KICAD, ["data.uri=x"]).checkpoint.selection() is None  # the last epoch's state
+    cfg = load_job_config(KICAD, ["data.uri=x", "checkpoint.select=min:val_loss"])
+    assert cfg.checkpoint.selection() == ("min", "val_loss")
+
+
 def test_a_config_without_a_model_name_is_refused(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("data: {uri: x}\n")

@@ -5,6 +5,8 @@ runs a task on a saved model file in its own process."""
 from __future__ import annotations
 
 import json
+import logging
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +62,29 @@ def test_torch_trainer_trains_checkpoints_and_resumes(local_ray, siren_families,
     logs = out.out + out.err
     assert "resumed from the training state of epoch 2" in logs and "epoch 1/3" not in logs
     assert f"epoch 3/3 lr {more.train.optimizer.epoch_lr(2, 3):.3g} " in logs  # the schedule goes on where it was
+
+
+@pytest.mark.slow
+def test_checkpoint_select_evaluates_the_epoch_it_names(local_ray, siren_families, tmp_path, capfd, caplog):
+    """max:val_loss picks the worst validation epoch: here the first (val losses 0.6961, 0.6937,
+    0.6935, 0.6942), neither the last state nor the min one."""
+    from inrzoo.zoo.core.job import run_training_job
+
+    arch, params, labels = siren_families(8)
+    ds = write_dataset(str(tmp_path / "d.zarr"), arch, params, labels, copies=1)
+    cfg = job_config(ds.uri, tmp_path, data={"split": {"test_fraction": 0.25, "val_fraction": 0.3}},
+                     train={"epochs": 4, "optimizer": {"lr": 1e-3}}, checkpoint={"select": "max:val_loss", "keep": 4},
+                     evaluation={"tasks": []})
+    caplog.set_level(logging.INFO, logger="inrzoo.zoo.core.job")
+    summary = run_training_job(cfg)
+    out = capfd.readouterr()
+    val = {int(m[0]): float(m[1]) for m in re.findall(r"epoch (\d+)/4 .*? val_loss ([0-9.]+)", out.out + out.err)}
+    assert sorted(val) == [1, 2, 3, 4] and summary.epochs == 4
+    assert summary.selected_epoch == max(val, key=val.get) != min(val, key=val.get)
+    assert f"evaluating the training state of epoch {summary.selected_epoch} (val_loss" in caplog.text
+    without_val = job_config(ds.uri, tmp_path, checkpoint={"select": "min:val_loss"}, evaluation={"tasks": []})
+    with pytest.raises(ValueError, match="0 val rows"):
+        run_training_job(without_val)
 
 
 @pytest.mark.slow

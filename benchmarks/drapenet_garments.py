@@ -75,7 +75,7 @@ def train(args) -> None:
               "files": files, "model": cfg.model.__config_to__(), "options": cfg.data.options,
               "batch_size": cfg.train.batch_size, "run": run, "in_process": args.in_process, "overrides": overrides}
     (out / "summary.json").write_text(json.dumps(record, indent=1))
-    logger.info("%s: %s", args.category, json.dumps(summary.metrics))
+    logger.info("%s: %s", args.category, json.dumps(metrics))
 
 
 def train_in_process(cfg, out: Path) -> tuple[int, dict, list[str], str]:

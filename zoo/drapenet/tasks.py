@@ -7,7 +7,7 @@ latent editing and fitting a code to a point cloud. Each returns metrics and a P
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -183,7 +183,8 @@ class GarmentFittingTask(Task):
             rows.append((f"{name}: target; mean code; encoder; fitted", meshes))
         metrics = {key: float(np.mean([m[key] for m in per_target])) for key in per_target[0]}
         if len(targets) > 1:
-            metrics.update({f"{key}_{name}": value for (name, _), m in zip(targets, per_target) for key, value in m.items()})
+            for (name, _), target_metrics in zip(targets, per_target):
+                metrics.update({f"{key}_{name}": value for key, value in target_metrics.items()})
         ctx.out_dir.mkdir(parents=True, exist_ok=True)
         return TaskOutcome(metrics, [ev.strip_figure(rows, ctx.out_dir / "garment_fitting.png")])
 
@@ -215,12 +216,14 @@ def _targets(ctx: TaskContext, cfg: FittingSettings) -> list[tuple[str, geometry
     if uris == [""]:
         split = "test" if ctx.data.split_sizes()["test"] else "train"  # as held_out() picks it
         item = ctx.data.rows_info(split)[0]
-        return [(item["label"], geometry.load(item["uri"], kind="mesh"))]
+        mesh = geometry.load(item["uri"], kind="mesh")
+        return [(item["label"], _in_garment_frame(ctx, mesh, replace(cfg, frame="garment")))]  # made in that frame
     if not uris or "" in uris:
         raise ValueError(f"garment_fitting.target: name one mesh or several, got {cfg.target!r}")
     names = [Path(uri).stem for uri in uris]
     if len(set(names)) < len(names):
-        raise ValueError(f"garment_fitting.target: the targets' file names must differ (they name the metrics), got {uris}")
+        raise ValueError(f"garment_fitting.target: the targets' file names must differ (they name the metrics), "
+                         f"got {uris}")
     return [(name, _in_garment_frame(ctx, geometry.load(uri, kind="mesh"), cfg)) for name, uri in zip(names, uris)]
 
 

@@ -88,6 +88,10 @@ def test_fitting_targets_are_real_proxies_in_the_garment_frame_cut_below_a_heigh
     assert 0 < len(cut["tights"].faces) < len(whole["tights"].faces)
     feet = whole["tights"].vertices[:, 2].min()
     assert cut["tights"].vertices[:, 2].min() == pytest.approx(feet)  # the legs are kept down to the feet
+    (_, held_out), = _targets(ctx, FittingSettings())  # the default: the first held-out garment
+    middle = float(np.median(held_out.vertices[:, 2]))
+    (_, cut_held_out), = _targets(ctx, FittingSettings(below=middle, frame="makehuman"))  # cut in its own frame, z up
+    assert cut_held_out.vertices[:, 2].max() <= middle + 1e-9 and 0 < len(cut_held_out.faces) < len(held_out.faces)
     with pytest.raises(ValueError, match="tights.obj.*below"):
         _targets(ctx, FittingSettings(target=tights, frame="makehuman", below=-20.0))
     with pytest.raises(ValueError, match="file names must differ"):

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/drapenet_garments.py train --category top --threads 1 --in-process   # CPU budget
     .venv/bin/python benchmarks/drapenet_garments.py train --category bottom --threads 1 --in-process
-    .venv/bin/python benchmarks/drapenet_garments.py report        # benchmarks/results/drapenet_garments.json
+    .venv/bin/python benchmarks/drapenet_garments.py report        # <out>/drapenet_garments.json (a copy: benchmarks/results)
 
 `train` runs the zoo training job of zoo/configs/drapenet/garments_<category>.yaml (Ray Train,
 MLflow run, registration) on a budget: by default the CPU one below, `--budget thesis` for the

@@ -65,8 +65,9 @@ def model_from_result(result: Any, data: DataSource, cfg: TrainJobConfig) -> tup
     model = model_class(cfg.model.name)(cfg.model.config, data.spec())
     with checkpoint.as_directory() as folder:
         epoch = load_training_state(folder, model)
-    if cfg.checkpoint.selection() is not None:
-        metric = cfg.checkpoint.selection()[1]
+    selection = cfg.checkpoint.selection()
+    if selection is not None:
+        metric = selection[1]
         log.info("[%s] evaluating the training state of epoch %d (%s %.5f; checkpoint.select %s)", cfg.model.name,
                  epoch, metric, float(metrics[metric]), cfg.checkpoint.select)
     return model.eval(), epoch

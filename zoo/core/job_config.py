@@ -179,10 +179,9 @@ class CheckpointSection:
     def __post_init__(self) -> None:
         if self.keep < 1:
             raise ValueError(f"checkpoint.keep must be >= 1, got {self.keep}")
-        if self.select:
-            mode, _, metric = self.select.partition(":")
-            if mode not in ("min", "max") or not metric:
-                raise ValueError(f"checkpoint.select must be '', 'min:<metric>' or 'max:<metric>', got {self.select!r}")
+        mode, metric = self.selection() or ("min", "-")
+        if mode not in ("min", "max") or not metric:
+            raise ValueError(f"checkpoint.select must be '', 'min:<metric>' or 'max:<metric>', got {self.select!r}")
 
     def selection(self) -> tuple[str, str] | None:
         """(mode, metric) of `select`, None for the last epoch's state."""

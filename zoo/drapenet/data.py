@@ -210,14 +210,39 @@ def read_record(path: str) -> GarmentRecord:
         raise FileNotFoundError(f"{path}: no garment samples there ({exc})") from exc
 
 
-class GarmentSamples(torch.utils.data.Dataset):
-    """Given rows of a samples store, each a random draw of encoder points and query points."""
+def box_queries(config: dict) -> int:
+    """How many of a store's queries per garment are its mixture's uniform (box) ones: the last ones
+    (`surface_mixture` writes the surface, the shells, then the box)."""
+    return DrapeNetSampler(n=int(config["queries_per_garment"]), eps=float(config["eps"])).split()[3]
 
-    def __init__(self, path: str, rows: list[int], points_encoder: int, points_decoder: int, seed: int = 0):
+
+class GarmentSamples(torch.utils.data.Dataset):
+    """Given rows of a samples store, each a random draw of encoder points and query points.
+
+    box_fraction None draws queries from all stored ones alike; a number draws that share of them
+    from the stored box component and the rest from the others (`GarmentOptions.box_fraction`).
+    """
+
+    def __init__(self, path: str, rows: list[int], points_encoder: int, points_decoder: int, seed: int = 0,
+                 box_fraction: float | None = None):
         self.root = zarr.open_group(path, mode="r", zarr_format=3)
         self.rows = list(rows)
         self.points_encoder, self.points_decoder = points_encoder, points_decoder
         self.seed, self.epoch = seed, 0
+        self.box_fraction = box_fraction
+        self.box_queries = box_queries(dict(self.root.attrs["config"]))
+
+    def _pick_queries(self, rng: np.random.Generator, stored: int) -> np.ndarray:
+        if self.box_fraction is None:
+            return rng.choice(stored, self.points_decoder, replace=stored < self.points_decoder)
+        n_box = int(round(self.box_fraction * self.points_decoder))
+        if n_box and not self.box_queries:
+            raise ValueError("box_fraction > 0, but this samples store holds no box queries")
+        near = stored - self.box_queries
+        pick_box = near + rng.choice(self.box_queries, n_box, replace=self.box_queries < n_box) if n_box else []
+        n_near = self.points_decoder - n_box
+        pick_near = rng.choice(near, n_near, replace=near < n_near)
+        return np.concatenate([pick_near, pick_box]).astype(np.int64)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -228,7 +253,7 @@ class GarmentSamples(torch.utils.data.Dataset):
         surface = self.root["surface"][row]
         queries = self.root["queries"][row]
         pick_s = rng.choice(len(surface), self.points_encoder, replace=len(surface) < self.points_encoder)
-        pick_q = rng.choice(len(queries), self.points_decoder, replace=len(queries) < self.points_decoder)
+        pick_q = self._pick_queries(rng, len(queries))
         return {"surface": torch.from_numpy(surface[pick_s]), "queries": torch.from_numpy(queries[pick_q]),
                 "distances": torch.from_numpy(self.root["distances"][row][pick_q]),
                 "gradients": torch.from_numpy(self.root["gradients"][row][pick_q]),

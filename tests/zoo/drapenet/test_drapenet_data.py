@@ -9,7 +9,9 @@ from inrzoo import geometry
 from inrzoo.garments import GarmentSettings
 from inrzoo.garments.dataset import GarmentDataConfig as CollectionConfig
 from inrzoo.garments.dataset import generate_garments
-from inrzoo.zoo.drapenet.data import GarmentSamples, GarmentSamplesConfig, garment_refs, prepare_samples, read_record
+from inrzoo.zoo.drapenet.data import (GarmentSamples, GarmentSamplesConfig, box_queries, garment_refs, prepare_samples,
+                                      read_record)
+from inrzoo.zoo.drapenet.source import GarmentOptions
 
 DELTA = 0.1
 
@@ -87,6 +89,27 @@ def test_dataset_draws_depend_on_seed_epoch_and_rows(samples):
     train.epoch = 1
     assert not np.array_equal(train[0]["queries"], first["queries"])
     assert record.category == "top" and record.delta == DELTA and record.collection
+
+
+def test_box_fraction_draws_that_share_from_the_stored_uniform_queries(samples):
+    path, cfg = samples
+    record = read_record(path)
+    n_box = box_queries(record.config)
+    assert n_box == 400  # 10 % of 4,000, stored last
+    root = GarmentSamples(path, [0], 10, 10).root
+    stored, distances = root["queries"][0], root["distances"][0]
+    box = {tuple(q) for q in stored[-n_box:]}
+    # The stored box queries are the uniform ones: mostly beyond the clip, where no shell reaches.
+    assert (distances[-n_box:] == DELTA).mean() > 0.5 and distances[:-n_box].max() < 0.05
+
+    def box_share(fraction):
+        draw = GarmentSamples(path, [0], 10, 300, box_fraction=fraction)[0]["queries"].numpy()
+        return sum(tuple(q) in box for q in draw) / len(draw)
+
+    assert box_share(0.5) == 0.5 and box_share(1.0) == 1.0 and box_share(0.0) == 0.0
+    assert 0.03 < box_share(None) < 0.2  # the stored mixture's share, drawn alike
+    with pytest.raises(ValueError, match="box_fraction"):
+        GarmentOptions(box_fraction=1.5)
 
 
 def test_limit_takes_every_type_first(collection):

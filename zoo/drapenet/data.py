@@ -76,12 +76,17 @@ def garment_refs(cfg: GarmentSamplesConfig) -> list:
     return mixed[: cfg.limit]
 
 
+def stored_mixture(queries_per_garment: int, eps: float) -> DrapeNetSampler:
+    """The mixture a store's queries are drawn from (one definition for writing and reading them)."""
+    return DrapeNetSampler(n=queries_per_garment, eps=eps)
+
+
 def garment_arrays(mesh: geometry.Mesh, cfg: GarmentSamplesConfig, seed: int) -> dict[str, np.ndarray]:
     """The samples of one garment (already in the garment frame)."""
     if np.abs(mesh.vertices).max() > 1.0:
         raise geometry.GeometryError(mesh.source, "the garment leaves [-1, 1]^3; it is not in the garment frame")
     rng = np.random.default_rng(seed)
-    samples = DrapeNetSampler(n=cfg.queries_per_garment, eps=cfg.eps).sample(mesh, rng)
+    samples = stored_mixture(cfg.queries_per_garment, cfg.eps).sample(mesh, rng)
     _, gradients = geometry.unsigned_distance(mesh, samples.points, return_gradient=True)
     on_surface = samples.values == 0  # the mixture's surface points are exactly 0
     gradients[on_surface] = 0.0
@@ -213,7 +218,7 @@ def read_record(path: str) -> GarmentRecord:
 def box_queries(config: dict) -> int:
     """How many of a store's queries per garment are its mixture's uniform (box) ones: the last ones
     (`surface_mixture` writes the surface, the shells, then the box)."""
-    return DrapeNetSampler(n=int(config["queries_per_garment"]), eps=float(config["eps"])).split()[3]
+    return stored_mixture(int(config["queries_per_garment"]), float(config["eps"])).split()[3]
 
 
 class GarmentSamples(torch.utils.data.Dataset):
@@ -239,10 +244,9 @@ class GarmentSamples(torch.utils.data.Dataset):
         if n_box and not self.box_queries:
             raise ValueError("box_fraction > 0, but this samples store holds no box queries")
         near = stored - self.box_queries
-        pick_box = near + rng.choice(self.box_queries, n_box, replace=self.box_queries < n_box) if n_box else []
+        pick_box = near + rng.choice(self.box_queries, n_box, replace=self.box_queries < n_box)
         n_near = self.points_decoder - n_box
-        pick_near = rng.choice(near, n_near, replace=near < n_near)
-        return np.concatenate([pick_near, pick_box]).astype(np.int64)
+        return np.concatenate([rng.choice(near, n_near, replace=near < n_near), pick_box])
 
     def __len__(self) -> int:
         return len(self.rows)

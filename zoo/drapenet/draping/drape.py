@@ -39,12 +39,14 @@ class Drape:
 
 class Draper(nn.Module):
     def __init__(self, bones: int, beta_dim: int, theta_dim: int, code_dim: int = 32, basis: int = 128,
-                 hidden: int = 512, fields: BodyFieldsConfig | None = None) -> None:
+                 hidden: int = 512, fields: BodyFieldsConfig | None = None, rest_anchored: bool = False) -> None:
         super().__init__()
         self.fields = BodyFields(bones, beta_dim, fields)
         self.fields.requires_grad_(False)  # learned from anny beforehand, frozen here (as in the thesis)
         pose_dim = theta_dim + beta_dim
-        self.networks = nn.ModuleDict({c: DeformationNetwork(pose_dim, code_dim, basis, hidden) for c in CATEGORIES})
+        self.networks = nn.ModuleDict({c: DeformationNetwork(pose_dim, code_dim, basis, hidden, rest_anchored)
+                                       for c in CATEGORIES})
+        # the solver stays free at rest: a canonical bottom may still cross its canonical top there
         self.solver = DeformationNetwork(pose_dim, 2 * code_dim, basis, hidden)  # dx_IS(x, z_bot, z_top)
 
     def canonical(self, points: Tensor, beta: Tensor) -> tuple[Tensor, Tensor]:

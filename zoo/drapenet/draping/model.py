@@ -49,6 +49,7 @@ class DrapeModelConfig:
     weights: LossWeights = field(default_factory=LossWeights)
     material: Material = field(default_factory=Material)
     solver_from_epoch: int = 0  # > 0: the thesis's order, draping networks first, then the solver
+    rest_anchored: bool = False  # chosen option: B(beta, theta) - B(rest), no displacement at rest (networks.py)
 
     def __post_init__(self) -> None:
         if self.solver_from_epoch < 0:
@@ -72,7 +73,7 @@ class DrapeNetDraping(ZooModel):
 
         fields_cfg = configlib.from_dict(BodyFieldsConfig, spec.fields, source="spec.fields") if spec.fields else None
         self.draper = Draper(spec.bones, spec.beta_dim, spec.theta_dim, spec.code_dim, config.basis, config.hidden,
-                             fields_cfg)
+                             fields_cfg, config.rest_anchored)
         # 1 once the body fields hold anny's (copied here, or loaded with a model file's state).
         self.register_buffer("fields_ready", torch.zeros(()))
         if spec.body_fields:

@@ -10,6 +10,12 @@ construction with M reading both the bottom's and the top's codes: dx_IS(x, z_bo
 
 The pose input is [theta (axis-angle of the posed bones, `inrzoo.bodies.poses.POSED_BONES`), beta -
 0.5] (chosen: anny's phenotypes centred on the average body, where SMPL's beta is 0).
+
+`rest_anchored` (chosen, off by default; not in the thesis or the released code) blends with
+B(beta, theta) - B(rest), rest being the canonical body in its rest pose (pose input 0), so the
+displacement vanishes there, as SMPL's pose blend shapes do at the rest pose: the canonical garment
+is the zero-strain, collision-free drape on that body, and an unanchored B carries the lift it
+learns for hard poses into the rest pose (0.3-1.7 cm on trained models, issue 16's notes).
 """
 
 from __future__ import annotations
@@ -47,8 +53,10 @@ class FiveLayerMlp(nn.Module):
 class DeformationNetwork(nn.Module):
     """(pose input [B, P], points [B, N, 3], codes [B, C]) -> displacements [B, N, 3]."""
 
-    def __init__(self, pose_dim: int, code_dim: int, basis: int = 128, hidden: int = 512) -> None:
+    def __init__(self, pose_dim: int, code_dim: int, basis: int = 128, hidden: int = 512,
+                 rest_anchored: bool = False) -> None:
         super().__init__()
+        self.rest_anchored = rest_anchored
         self.encoding = PositionalEncoding(3, FREQUENCIES, FREQUENCIES - 1)
         self.blend = FiveLayerMlp(pose_dim, basis, hidden)  # B(beta, theta)
         self.displacements = FiveLayerMlp(self.encoding.out_dim + code_dim, basis * 3, hidden)  # M(x, z)
@@ -61,6 +69,8 @@ class DeformationNetwork(nn.Module):
             raise ValueError(f"draping network: codes must be [B={points.shape[0]}, {self.code_dim}], "
                              f"got {tuple(codes.shape)}")
         weights = self.blend(pose)  # [B, N_B]
+        if self.rest_anchored:
+            weights = weights - self.blend(torch.zeros_like(pose[:1]))  # B(rest) = the blend at pose input 0
         features = torch.cat([self.encoding(POINT_SCALE * points),
                               codes[:, None, :].expand(-1, points.shape[1], -1)], dim=-1)
         vectors = self.displacements(features).reshape(*points.shape[:2], self.basis, 3)  # [B, N, N_B, 3]

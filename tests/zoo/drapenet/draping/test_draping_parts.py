@@ -57,6 +57,23 @@ def test_deformation_network_blends_n_b_vectors_per_point():
         net(pose, torch.rand(2, 40, 3), torch.rand(2, 16))
 
 
+def test_rest_anchored_network_is_still_at_rest_and_moves_elsewhere():
+    torch.manual_seed(0)
+    free, anchored = (DeformationNetwork(39, 32, 16, 32, rest_anchored=flag) for flag in (False, True))
+    anchored.load_state_dict(free.state_dict())
+    for net in (free, anchored):  # a nonzero blend bias, as a trained B has
+        torch.nn.init.normal_(net.blend.net[-1].bias)
+    rest = pose_input(torch.full((2, 6), 0.5), torch.zeros(2, 11, 3))
+    posed = pose_input(torch.full((2, 6), 0.5), 0.3 * torch.randn(2, 11, 3))
+    points, codes = torch.rand(2, 40, 3), torch.rand(2, 32)
+    assert float(free(rest, points, codes).abs().max()) > 1e-3
+    assert float(anchored(rest, points, codes).abs().max()) == 0.0
+    moved = anchored(posed, points, codes)
+    expected = free(posed, points, codes) - free(rest, points, codes)  # (B(p) - B(0)) . M = B(p).M - B(0).M
+    torch.testing.assert_close(moved, expected, rtol=1e-4, atol=1e-7)
+    assert float(moved.abs().max()) > 1e-3
+
+
 def strip(z: float = 0.0, n: int = 6):
     """A flat square sheet of (n x n) vertices over [0, 1]^2 at height z, triangulated."""
     u, v = np.meshgrid(np.linspace(0, 1, n), np.linspace(0, 1, n), indexing="ij")

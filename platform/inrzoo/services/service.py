@@ -40,6 +40,7 @@ class Service(ABC):
     port_names: tuple[str, ...] = ()  # public ports, checked before starting
     internal_port_names: tuple[str, ...] = ()  # picked free at each start
     default_start_timeout_s = 60.0
+    default_stop_timeout_s = 40.0  # the grace before SIGKILL
     unset_env: tuple[str, ...] = ()  # caller's variables the service must not inherit
     root_stops_first = True  # SIGTERM the recorded process first, so it can stop its children in order
 
@@ -222,7 +223,7 @@ class Service(ABC):
             if record is None:
                 self.record_path.unlink(missing_ok=True)  # stale record of a dead process
                 return False
-            left = processes.terminate_tree(record.pid, grace_s=self.settings.stop_timeout_s,
+            left = processes.terminate_tree(record.pid, grace_s=self.settings.stop_timeout_s or self.default_stop_timeout_s,
                                             root_first=self.root_stops_first)
             still = processes.alive_members(left)
             if still:

@@ -51,7 +51,7 @@ class ServiceSettings:
     mlflow_backend_store_uri: str = ""  # empty: sqlite:///<state>/mlflow/mlflow.db
     mlflow_artifacts_destination: str = ""  # empty: s3://<bucket>/mlflow
     start_timeout_s: float = 0.0  # 0: each service's own default
-    stop_timeout_s: float = 40.0
+    stop_timeout_s: float = 0.0  # 0: each service's own default
 
     @classmethod
     def from_env(cls) -> "ServiceSettings":
@@ -72,7 +72,7 @@ class ServiceSettings:
             mlflow_backend_store_uri=os.environ.get("INRZOO_MLFLOW_BACKEND_STORE_URI", ""),
             mlflow_artifacts_destination=os.environ.get("INRZOO_MLFLOW_ARTIFACTS_DESTINATION", ""),
             start_timeout_s=_env_number("INRZOO_START_TIMEOUT", 0.0, float),
-            stop_timeout_s=_env_number("INRZOO_STOP_TIMEOUT", 40.0, float),
+            stop_timeout_s=_env_number("INRZOO_STOP_TIMEOUT", 0.0, float),
         )
 
     def service_dir(self, name: str) -> Path:

@@ -134,3 +134,12 @@ def test_free_port_avoids_ray_worker_ports_and_the_ephemeral_range():
     ports = {free_port() for _ in range(20)}
     assert all(20000 <= port < low for port in ports)
     assert len(ports) > 1
+
+
+def test_ray_head_waits_for_its_dashboard_as_long_as_for_itself(tmp_path):
+    from inrzoo.services.rayhead import RayHead
+
+    default = RayHead(ServiceSettings(state_dir=tmp_path))
+    assert default.extra_env()["RAY_DASHBOARD_STARTUP_TIMEOUT_S"] == "180"  # Ray's own default: 60 s
+    patient = RayHead(ServiceSettings(state_dir=tmp_path, start_timeout_s=400.0))
+    assert patient.extra_env()["RAY_DASHBOARD_STARTUP_TIMEOUT_S"] == "400"

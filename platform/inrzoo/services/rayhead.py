@@ -75,7 +75,10 @@ class RayHead(Service):
         return env
 
     def extra_env(self) -> dict[str, str]:
-        return {**self.auth_env(), "RAY_USAGE_STATS_ENABLED": "0"}
+        # Ray gives its dashboard 60 s to come up, then `ray start` fails; on a loaded 2-core
+        # machine it took 66 s (2026-12-08). Our own start timeout is the one deadline.
+        startup = self.settings.start_timeout_s or self.default_start_timeout_s
+        return {**self.auth_env(), "RAY_USAGE_STATS_ENABLED": "0", "RAY_DASHBOARD_STARTUP_TIMEOUT_S": str(int(startup))}
 
     def command(self, ports: dict[str, int]) -> list[str]:
         s = self.settings

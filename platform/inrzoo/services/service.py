@@ -223,8 +223,8 @@ class Service(ABC):
             if record is None:
                 self.record_path.unlink(missing_ok=True)  # stale record of a dead process
                 return False
-            left = processes.terminate_tree(record.pid, grace_s=self.settings.stop_timeout_s or self.default_stop_timeout_s,
-                                            root_first=self.root_stops_first)
+            grace = self.settings.stop_timeout_s or self.default_stop_timeout_s
+            left = processes.terminate_tree(record.pid, grace_s=grace, root_first=self.root_stops_first)
             still = processes.alive_members(left)
             if still:
                 raise self.error(f"processes {sorted(still)} survived SIGKILL")
